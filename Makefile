@@ -129,9 +129,15 @@ test-unit: $(UNIT_BINS)
 	@./unit/run.sh $(UNIT_BINS)
 
 test-e2e: all
-	@./e2e/run.sh
+	@VIGIL_BIN=$(CURDIR)/$(BIN) ./e2e/run.sh
 
-test: test-unit test-e2e
+# The CI command: everything under ASan+UBSan, then the unit tests once more under valgrind.
+test:
+	@$(MAKE) --no-print-directory -j2 SAN=1 all $(patsubst build/rel/%,build/san/%,$(UNIT_BINS))
+	@$(MAKE) --no-print-directory SAN=1 test-unit
+	@$(MAKE) --no-print-directory -j2 all $(UNIT_BINS)
+	@VALGRIND=1 ./unit/run.sh $(UNIT_BINS)
+	@$(MAKE) --no-print-directory SAN=1 test-e2e
 
 cluster-build:
 	@./cluster/build.sh

@@ -89,12 +89,14 @@ enum kube_patch_type {
 int kube_patch(struct kube_client *c, const char *path, enum kube_patch_type type, json_t *body,
 	       json_t **out, struct kube_error *err);
 
+#define KUBE_GRACE_NOW (-1)
+
 /* Options of kube_delete; NULL strings are left out. Borrowed. */
 struct kube_delete_opts {
 	const char *propagation;      /* "Foreground", "Background" or "Orphan" */
 	const char *precondition_uid; /* delete only this incarnation */
 	const char *precondition_rv;  /* delete only at this resourceVersion */
-	int grace_seconds;	      /* -1 to leave out; 0 is "now" */
+	int grace_seconds; /* 0: server default; >0: that many seconds; KUBE_GRACE_NOW: 0 */
 };
 
 /* DELETE an object; opts may be NULL. *out (if asked) is what the server returned

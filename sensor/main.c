@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "lib/util/log.h"
+#include "sensor/cli/rules_cli.h"
 
 static void usage(FILE *f)
 {
@@ -15,7 +16,11 @@ static void usage(FILE *f)
 		   "\n"
 		   "  --kubeconfig FILE   kubeconfig to use (default: $KUBECONFIG, then in-cluster)\n"
 		   "  --version           print the version and exit\n"
-		   "  -h, --help          this text\n");
+		   "  -h, --help          this text\n"
+		   "\n"
+		   "Rules (no probe is loaded with these):\n"
+		   "%s",
+		sensor_rules_cli_usage());
 }
 
 int main(int argc, char **argv)
@@ -27,6 +32,11 @@ int main(int argc, char **argv)
 		{ 0 },
 	};
 	int c;
+
+	/* Rules front end (--validate, --dry-run, -L/--list, --replay): one dispatch, before the
+	 * live sensor's own options are parsed. */
+	if (sensor_rules_cli_wants(argc, argv))
+		return sensor_rules_cli_main(argc, argv);
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {

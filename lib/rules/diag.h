@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * diag: the diagnostics list filled while loading (public accessors are in rules.h).
+ */
+#ifndef VIGIL_LIB_RULES_DIAG_H
+#define VIGIL_LIB_RULES_DIAG_H
+
+#include "lib/rules/rules.h"
+
+/* New empty list (caller frees with rules_diags_free) or NULL. */
+struct rules_diags *rules_diags_new(void);
+
+/* Appends one diagnostic; every string is copied (NULL allowed). Returns 0 or -ENOMEM. */
+int rules_diags_add(struct rules_diags *d, const char *file, int line, int col,
+		    enum rules_severity sev, const char *kind, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 8, 9)));
+
+#endif

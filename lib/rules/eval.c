@@ -1,0 +1,355 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* eval: compiled conditions against one event. No allocation, no locks. */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <fnmatch.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "lib/rules/compile.h"
+#include "lib/rules/rules.h"
+
+/* Up to this many values for a multi-valued field (ancestors, env, fd.types, both ends). */
+#define MAXV 64
+
+static bool has(const struct rules_event *ev, unsigned f)
+{
+	return (ev->set[f >> 6] >> (f & 63)) & 1;
+}
+
+static int one_str(const char *s, struct rules_value *out)
+{
+	if (!s)
+		return 0;
+	out->s = s;
+	out->len = (uint32_t)strlen(s);
+	out->n = 0;
+	return 1;
+}
+
+/* Values of the field x refers to: returns how many were written to out (0: absent). */
+int rules_eval_values(const struct rules_cx *x, const struct rules_event *ev, struct rules_value *out)
+{
+	unsigned f = x->field;
+	int n = 0;
+
+	switch (f) {
+	case RULES_F_EVT_ARG:
+		if (x->key) {
+			for (unsigned i = 0; i < ev->nargs; i++)
+				if (ev->args[i].klen == x->keylen &&
+				    !memcmp(ev->args[i].key, x->key, x->keylen))
+					return one_str(ev->args[i].val, out);
+			return 0;
+		}
+		return x->idx >= 0 && x->idx < ev->nargs ? one_str(ev->args[x->idx].val, out) : 0;
+	case RULES_F_PROC_ANAME:
+	case RULES_F_PROC_AEXE:
+	case RULES_F_PROC_AEXEPATH:
+	case RULES_F_PROC_APID: {
+		const char *const *arr = f == RULES_F_PROC_ANAME ? ev->anc_name :
+					 f == RULES_F_PROC_AEXE	 ? ev->anc_exe :
+								   ev->anc_exepath;
+		unsigned self = f == RULES_F_PROC_ANAME ? RULES_F_PROC_NAME :
+				f == RULES_F_PROC_AEXE	? RULES_F_PROC_EXE :
+				f == RULES_F_PROC_AEXEPATH ? RULES_F_PROC_EXEPATH :
+							     RULES_F_PROC_PID;
+
+		if (x->idx == 0) {
+			if (!has(ev, self))
+				return 0;
+			*out = ev->v[self];
+			return 1;
+		}
+		for (unsigned i = x->idx > 0 ? (unsigned)x->idx - 1 : 0; i < ev->nanc; i++) {
+			if (f == RULES_F_PROC_APID) {
+				out[n].s = NULL;
+				out[n].len = 0;
+				out[n].n = ev->anc_pid[i];
+				n++;
+			} else {
+				n += one_str(arr[i], &out[n]);
+			}
+			if (x->idx > 0 || n >= MAXV)
+				break;
+		}
+		return n;
+	}
+	case RULES_F_PROC_ENV:
+		for (unsigned i = 0; i < ev->nenv && n < MAXV; i++) {
+			const struct rules_kv *e = &ev->env[i];
+
+			if (!x->key) {
+				n += one_str(e->val, &out[n]);
+			} else if (e->klen == x->keylen && !memcmp(e->key, x->key, x->keylen) &&
+				   e->vlen > e->klen) {
+				out[0].s = e->val + e->klen + 1;
+				out[0].len = e->vlen - e->klen - 1;
+				return 1;
+			}
+		}
+		if (!x->key && !n && has(ev, f)) {
+			*out = ev->v[f];
+			return 1;
+		}
+		return x->key ? 0 : n;
+	case RULES_F_CONTAINER_MOUNT_DEST:
+		for (unsigned i = 0; i < ev->nmounts; i++)
+			if (ev->mounts[i].key && !fnmatch(x->key, ev->mounts[i].key, 0))
+				return one_str(ev->mounts[i].val, out);
+		return 0;
+	case RULES_F_FD_TYPES:
+		if (x->idx >= 0)
+			return x->idx < ev->ntypes ? one_str(ev->types[x->idx], out) : 0;
+		for (unsigned i = 0; i < ev->ntypes && n < MAXV; i++)
+			n += one_str(ev->types[i], &out[n]);
+		return n;
+	case RULES_F_FD_IP:
+	case RULES_F_FD_NET:
+	case RULES_F_FD_PORT: {
+		unsigned c = f == RULES_F_FD_PORT ? RULES_F_FD_CPORT : RULES_F_FD_CIP;
+		unsigned s = f == RULES_F_FD_PORT ? RULES_F_FD_SPORT : RULES_F_FD_SIP;
+
+		if (has(ev, c) || has(ev, s)) {
+			if (has(ev, c))
+				out[n++] = ev->v[c];
+			if (has(ev, s))
+				out[n++] = ev->v[s];
+			return n;
+		}
+		break;
+	}
+	default:
+		break;
+	}
+	if (!has(ev, f))
+		return 0;
+	*out = ev->v[f];
+	return 1;
+}
+
+static bool icontains(const char *h, size_t hl, const char *n, size_t nl)
+{
+	if (nl == 0)
+		return true;
+	for (size_t i = 0; i + nl <= hl; i++) {
+		size_t k = 0;
+
+		while (k < nl && tolower((unsigned char)h[i + k]) == tolower((unsigned char)n[k]))
+			k++;
+		if (k == nl)
+			return true;
+	}
+	return false;
+}
+
+/* NUL-terminated view of v (copies into buf when v is a slice). */
+static const char *cstr(const struct rules_value *v, char *buf, size_t blen)
+{
+	size_t n;
+
+	if (v->s[v->len] == '\0')
+		return v->s;
+	n = v->len < blen - 1 ? v->len : blen - 1;
+	memcpy(buf, v->s, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+static bool set_has(const struct rules_strset *set, const char *s, uint32_t len)
+{
+	uint32_t h = rules_strset_hash(s, len), j = h & set->mask;
+
+	while (set->slots[j].s) {
+		if (set->slots[j].hash == h && set->slots[j].len == len &&
+		    !memcmp(set->slots[j].s, s, len))
+			return true;
+		j = (j + 1) & set->mask;
+	}
+	return false;
+}
+
+static bool ip_match(const struct rules_cx *x, const struct rules_value *v)
+{
+	uint8_t ip[16];
+	char buf[64];
+	int fam;
+
+	if (!v->s || v->len >= sizeof(buf))
+		return false;
+	memcpy(buf, v->s, v->len);
+	buf[v->len] = '\0';
+	if (inet_pton(AF_INET, buf, ip) == 1)
+		fam = AF_INET;
+	else if (inet_pton(AF_INET6, buf, ip) == 1)
+		fam = AF_INET6;
+	else
+		return false;
+	for (uint32_t i = 0; i < x->n; i++) {
+		const struct rules_cval *c = &x->vals[i];
+		unsigned bits = c->prefix, full = bits / 8, rest = bits % 8;
+
+		if (c->family != fam)
+			continue;
+		if (memcmp(ip, c->ip, full))
+			continue;
+		if (rest && ((ip[full] ^ c->ip[full]) & (uint8_t)(0xff << (8 - rest))))
+			continue;
+		return true;
+	}
+	return false;
+}
+
+static int strcmp_len(const char *a, uint32_t al, const char *b, uint32_t bl)
+{
+	int r = memcmp(a, b, al < bl ? al : bl);
+
+	return r ? r : (al > bl) - (al < bl);
+}
+
+/* One value against the comparison. */
+static bool cmp_one(const struct rules_cx *x, const struct rules_value *v)
+{
+	const struct rules_cval *c = x->vals;
+	char buf[4096];
+
+	if (x->ftype == RULES_FT_NUM || x->ftype == RULES_FT_BOOL) {
+		switch (x->op) {
+		case RULES_OP_EQ:
+			return v->n == c->n;
+		case RULES_OP_NE:
+			return v->n != c->n;
+		case RULES_OP_LT:
+			return v->n < c->n;
+		case RULES_OP_LE:
+			return v->n <= c->n;
+		case RULES_OP_GT:
+			return v->n > c->n;
+		case RULES_OP_GE:
+			return v->n >= c->n;
+		case RULES_OP_IN:
+		case RULES_OP_INTERSECTS:
+			for (uint32_t i = 0; i < x->n; i++)
+				if (v->n == c[i].n)
+					return true;
+			return false;
+		default:
+			return false;
+		}
+	}
+	if (x->ftype == RULES_FT_IP &&
+	    (x->op == RULES_OP_EQ || x->op == RULES_OP_NE || x->op == RULES_OP_IN))
+		return ip_match(x, v) != (x->op == RULES_OP_NE);
+	if (!v->s)
+		return false;
+	switch (x->op) {
+	case RULES_OP_EQ:
+		return v->len == c->len && !memcmp(v->s, c->s, c->len);
+	case RULES_OP_NE:
+		return !(v->len == c->len && !memcmp(v->s, c->s, c->len));
+	case RULES_OP_LT:
+		return strcmp_len(v->s, v->len, c->s, c->len) < 0;
+	case RULES_OP_LE:
+		return strcmp_len(v->s, v->len, c->s, c->len) <= 0;
+	case RULES_OP_GT:
+		return strcmp_len(v->s, v->len, c->s, c->len) > 0;
+	case RULES_OP_GE:
+		return strcmp_len(v->s, v->len, c->s, c->len) >= 0;
+	case RULES_OP_CONTAINS:
+	case RULES_OP_BCONTAINS:
+		return memmem(v->s, v->len, c->s, c->len) != NULL;
+	case RULES_OP_ICONTAINS:
+		return icontains(v->s, v->len, c->s, c->len);
+	case RULES_OP_STARTSWITH:
+	case RULES_OP_BSTARTSWITH:
+		return v->len >= c->len && !memcmp(v->s, c->s, c->len);
+	case RULES_OP_ENDSWITH:
+		return v->len >= c->len && !memcmp(v->s + v->len - c->len, c->s, c->len);
+	case RULES_OP_GLOB:
+		return !fnmatch(c->s, cstr(v, buf, sizeof(buf)), 0);
+	case RULES_OP_IGLOB:
+		return !fnmatch(c->s, cstr(v, buf, sizeof(buf)), FNM_CASEFOLD);
+	case RULES_OP_IN:
+	case RULES_OP_INTERSECTS:
+		return x->set && set_has(x->set, v->s, v->len);
+	case RULES_OP_PMATCH:
+		for (uint32_t i = 0; i < x->n; i++) {
+			uint32_t pl = c[i].len;
+
+			while (pl > 1 && c[i].s[pl - 1] == '/')
+				pl--;
+			if (v->len >= pl && !memcmp(v->s, c[i].s, pl) &&
+			    (v->len == pl || v->s[pl] == '/' || c[i].s[pl - 1] == '/'))
+				return true;
+		}
+		return false;
+	case RULES_OP_REGEX:
+		return x->re && !regexec(x->re, cstr(v, buf, sizeof(buf)), 0, NULL, 0);
+	default:
+		return false;
+	}
+}
+
+static bool eval_cmp(const struct rules_cx *x, const struct rules_event *ev)
+{
+	struct rules_value v[MAXV];
+	int n = rules_eval_values(x, ev, v);
+
+	if (x->op == RULES_OP_EXISTS)
+		return n > 0;
+	for (int i = 0; i < n; i++)
+		if (cmp_one(x, &v[i]))
+			return true;
+	return false;
+}
+
+bool rules_cx_eval(const struct rules_cx *x, const struct rules_event *ev)
+{
+	switch (x->kind) {
+	case RULES_CX_AND:
+		for (uint32_t i = 0; i < x->n; i++)
+			if (!rules_cx_eval(x->kids[i], ev))
+				return false;
+		return true;
+	case RULES_CX_OR:
+		for (uint32_t i = 0; i < x->n; i++)
+			if (rules_cx_eval(x->kids[i], ev))
+				return true;
+		return false;
+	case RULES_CX_NOT:
+		return !rules_cx_eval(x->kids[0], ev);
+	case RULES_CX_EVTTYPE: {
+		unsigned t = ev->type < RULES_EVT__COUNT ? ev->type : 0;
+		bool in = (x->evmask[t >> 6] >> (t & 63)) & 1;
+
+		return x->op == RULES_OP_NE ? !in : in;
+	}
+	case RULES_CX_CMP:
+		return eval_cmp(x, ev);
+	case RULES_CX_TRUE:
+		return true;
+	default:
+		return false;
+	}
+}
+
+size_t rules_set_eval(const struct rules_set *rs, const struct rules_event *ev, bool all,
+		      size_t *hits, size_t max)
+{
+	unsigned t;
+	size_t n = 0;
+
+	if (!rs || !ev || !max)
+		return 0;
+	t = ev->type < RULES_EVT__COUNT ? ev->type : 0;
+	for (uint32_t i = 0; i < rs->nindex[t]; i++) {
+		uint32_t r = rs->index[t][i];
+
+		if (rules_cx_eval(rs->rules[r].cx, ev)) {
+			hits[n++] = r;
+			if (!all || n == max)
+				break;
+		}
+	}
+	return n;
+}

@@ -471,6 +471,39 @@ static void test_list_failure_then_watch_error_backoff(void **state)
 	assert_true(st.errors >= 2);
 }
 
+static void drop_spec(void *ctx, json_t *obj)
+{
+	json_object_del(obj, "spec");
+}
+
+static void test_transform_and_managed_fields(void **state)
+{
+	struct fixture *f = *state;
+	struct ts_step list = {
+	    .match = LIST_LINE,
+	    .status = 200,
+	    .chunks = {LIST("1", "{\"metadata\":{\"name\":\"a\",\"namespace\":\"ns\","
+				 "\"resourceVersion\":\"1\",\"managedFields\":[{\"manager\":"
+				 "\"kubectl\"}]},\"spec\":{\"big\":\"xxxxxxxx\"},\"status\":"
+				 "{\"phase\":\"Running\"}}")}};
+	struct kube_watch_opts o = {.res = &kube_res_rulesets,
+				    .ns = "ns",
+				    .handlers = {.ctx = &f->rec},
+				    .transform = drop_spec};
+	json_t *got;
+
+	ts_add(f->srv, &list);
+	assert_int_equal(kube_watch_start(f->c, &o, &f->w), 0);
+	assert_int_equal(kube_watch_wait_synced(f->w, 5000), 0);
+	got = kube_cache_get(kube_watch_cache(f->w), "ns/a");
+	assert_non_null(got);
+	assert_null(json_object_get(json_object_get(got, "metadata"), "managedFields"));
+	assert_null(json_object_get(got, "spec"));
+	assert_string_equal(
+	    json_string_value(json_object_get(json_object_get(got, "status"), "phase")), "Running");
+	json_decref(got);
+}
+
 /* Against the real cluster, only when VIGIL_KUBECONFIG points at its kubeconfig. */
 static void test_real_cluster(void **state)
 {
@@ -512,6 +545,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_silent_connection, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_list_failure_then_watch_error_backoff, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_transform_and_managed_fields, setup, teardown),
 	    cmocka_unit_test(test_real_cluster),
 	};
 	return cmocka_run_group_tests_name("kube_watch", tests, NULL, NULL);

@@ -96,11 +96,20 @@ static bool wait_stop(struct kube_watch *w, long ms)
 	return stop;
 }
 
+/* Trims an object before it is cached. */
+static void trim(struct kube_watch *w, json_t *obj)
+{
+	json_object_del(json_object_get(obj, "metadata"), "managedFields");
+	if (w->o.transform)
+		w->o.transform(w->h.ctx, obj);
+}
+
 /* Applies an object that exists now (list item or ADDED/MODIFIED): cache, then callback. */
 static void apply_upsert(struct kube_watch *w, json_t *obj, bool from_list)
 {
 	json_t *old = NULL;
 
+	trim(w, obj);
 	if (kube_cache_put(w->cache, json_incref(obj), &old))
 		return;
 	if (!old) {
@@ -215,12 +224,14 @@ static bool handle_event(struct kube_watch *w, json_t *ev)
 		w->failed = true;
 		return false;
 	}
-	if (!strcmp(type, "ADDED") || !strcmp(type, "MODIFIED"))
+	if (!strcmp(type, "ADDED") || !strcmp(type, "MODIFIED")) {
 		apply_upsert(w, obj, false);
-	else if (!strcmp(type, "DELETED"))
+	} else if (!strcmp(type, "DELETED")) {
+		trim(w, obj);
 		apply_delete(w, key, obj);
-	else
+	} else {
 		vlog_debug("kube", "msg=\"unknown watch event\" type=%s", type);
+	}
 	set_rv(w, obj_rv(obj));
 	stat_add(w, &w->stats.events);
 	return true;

@@ -56,6 +56,14 @@ struct kube_watch_opts {
 	int backoff_initial_ms;	    /* [800] */
 	int backoff_max_ms;	    /* [30000] */
 	struct kube_watch_handlers handlers;
+	/*
+	 * Optional, called on the watch thread with each object (borrowed, not yet shared) before
+	 * it is cached, to trim what the caller does not need (e.g. a pod's spec) and save memory;
+	 * ctx is handlers.ctx. metadata.managedFields is always dropped before this (omitting it
+	 * in a later PUT leaves the server's copy unchanged). Must keep metadata.name/namespace/
+	 * resourceVersion.
+	 */
+	void (*transform)(void *ctx, json_t *obj);
 };
 
 /* Counters for /metrics and tests. */

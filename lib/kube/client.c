@@ -528,7 +528,10 @@ static int kube_do_cancel(struct kube_client *c, const char *verb, const char *m
 		curl_slist_free_all(hdrs);
 		kube_client_count(c, verb, (int)code);
 
-		if (rc != CURLE_OK) {
+		if (rc == CURLE_ABORTED_BY_CALLBACK) {
+			ret = kube_error_set(err, -ECANCELED, 0, "Canceled", "request canceled");
+			goto out;
+		} else if (rc != CURLE_OK) {
 			ret = kube_curl_error(rc, errbuf, err);
 			/* Nothing was sent when the connection failed: safe for every verb. */
 			retry = idempotent || rc == CURLE_COULDNT_CONNECT;

@@ -53,12 +53,20 @@ static inline char *rt_rule(const char *pre, const char *cond)
 static inline const char *rt_upstream_dir(void)
 {
 	const char *env = getenv("VIGIL_UPSTREAM_RULES");
-	static const char *const dflt[] = { "/work/shared/upstream-rules", "../shared/upstream-rules",
-					    "../../shared/upstream-rules" };
+	static const char *const dflt[] = { "../shared/upstream-rules", "../../shared/upstream-rules",
+					    "/work/shared/upstream-rules" };
 	char probe[512];
 
-	if (env && *env)
+	if (env && *env) {
+		FILE *f;
+
+		snprintf(probe, sizeof(probe), "%s/falco_rules.yaml", env);
+		f = fopen(probe, "r");
+		if (!f)
+			return NULL;
+		fclose(f);
 		return env;
+	}
 	for (size_t i = 0; i < sizeof(dflt) / sizeof(dflt[0]); i++) {
 		FILE *f;
 

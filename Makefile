@@ -54,6 +54,8 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
+# Keep generated skeletons and BPF objects (they are intermediates of the C objects).
+.SECONDARY:
 .PHONY: all deps test test-unit test-e2e cluster-up cluster-down cluster-build clean fmt lint \
 	bench bench-sensor bench-operator bench-rollout demo help version
 

@@ -195,8 +195,13 @@ static int hexval(int ch)
 static int convert_value(struct cctx *c, struct rules_cx *x, const char *s, int pos,
 			 struct rules_cval *out, const char *fname)
 {
-	out->s = s;
+	/* values live in the set's arena: the loader's texts are freed after the load */
+	out->s = rules_arena_strdup(c->a, s);
 	out->len = (uint32_t)strlen(s);
+	if (!out->s) {
+		c->nomem = true;
+		return -ENOMEM;
+	}
 	if (x->op == RULES_OP_BCONTAINS || x->op == RULES_OP_BSTARTSWITH) {
 		size_t n = out->len;
 		char *b;

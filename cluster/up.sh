@@ -50,6 +50,7 @@ start kube-scheduler "$K8S_BIN/kube-scheduler" \
 start kwok "$KWOK_BIN/kwok" --kubeconfig "$STATE/kwok.kubeconfig" \
 	--manage-all-nodes=false \
 	--manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake \
+	--disregard-status-with-annotation-selector kwok.x-k8s.io/status=custom \
 	--cidr 10.0.0.1/24 --node-ip 10.0.0.1 --node-lease-duration-seconds 40 \
 	--server-address "127.0.0.1:$KWOK_PORT"
 

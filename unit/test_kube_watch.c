@@ -457,6 +457,7 @@ static void test_list_failure_then_watch_error_backoff(void **state)
 	start(f, 10000);
 	assert_int_equal(kube_watch_wait_synced(f->w, 5000), 0);
 	expect_log(f, want);
+	wait_req(f, WATCH_AT("20"));
 	first = ts_find(f->srv, 0, WATCH_AT("20"));
 	assert_true(first >= 0);
 	{
@@ -504,33 +505,130 @@ static void test_transform_and_managed_fields(void **state)
 	json_decref(got);
 }
 
-/* Against the real cluster, only when VIGIL_KUBECONFIG points at its kubeconfig. */
+struct real_ctx {
+	struct rec rec;
+	char name[64];
+};
+
+static void real_add(void *ctx, json_t *obj)
+{
+	struct real_ctx *r = ctx;
+	const char *n =
+	    json_string_value(json_object_get(json_object_get(obj, "metadata"), "name"));
+
+	if (n && !strcmp(n, r->name))
+		rec_add(&r->rec, "add %s", rv_of(obj));
+}
+
+static void real_upd(void *ctx, json_t *old, json_t *obj)
+{
+	struct real_ctx *r = ctx;
+	const char *n =
+	    json_string_value(json_object_get(json_object_get(obj, "metadata"), "name"));
+
+	if (n && !strcmp(n, r->name))
+		rec_add(&r->rec, "upd");
+}
+
+static void real_del(void *ctx, json_t *old)
+{
+	struct real_ctx *r = ctx;
+	const char *n =
+	    json_string_value(json_object_get(json_object_get(old, "metadata"), "name"));
+
+	if (n && !strcmp(n, r->name))
+		rec_add(&r->rec, "del");
+}
+
+static bool last_is_del(void *arg)
+{
+	struct rec *r = arg;
+	const char *last;
+	bool yes;
+
+	pthread_mutex_lock(&r->lock);
+	last = json_string_value(json_array_get(r->log, json_array_size(r->log) - 1));
+	yes = last && !strcmp(last, "del");
+	pthread_mutex_unlock(&r->lock);
+	return yes;
+}
+
+/*
+ * Against the real cluster, only when VIGIL_KUBECONFIG points at its kubeconfig: TLS with the
+ * cluster's CA and client certificate, paginated list, CRUD on a ConfigMap (create, conflict,
+ * merge and apply patches, delete with a stale precondition then for real), and a watch that
+ * sees those changes; a watch from resourceVersion "1" must recover from 410 by relisting.
+ */
 static void test_real_cluster(void **state)
 {
 	const char *path = getenv("VIGIL_KUBECONFIG");
-	struct kube_watch_opts o = {.res = &kube_res_nodes};
+	struct real_ctx rc = {0};
+	struct kube_watch_opts o = {.res = &kube_res_configmaps,
+				    .ns = "default",
+				    .handlers = {real_add, real_upd, real_del, NULL, &rc}};
+	struct kube_list_opts lo = {.limit = 1};
+	struct kube_delete_opts stale = {.precondition_rv = "1"};
 	struct kube_config *cfg = NULL;
 	struct kube_client *c = NULL;
 	struct kube_watch *w = NULL;
 	struct kube_error err;
-	json_t *out = NULL;
+	json_t *out = NULL, *cm, *patch;
+	char coll[KUBE_PATH_MAX], obj[KUBE_PATH_MAX];
 
 	if (!path || !*path) {
 		skip();
 		return;
 	}
+	pthread_mutex_init(&rc.rec.lock, NULL);
+	rc.rec.log = json_array();
+	snprintf(rc.name, sizeof(rc.name), "vigil-kube-unit-%d", (int)getpid());
 	assert_int_equal(kube_config_load(path, NULL, &cfg, &err), 0);
 	assert_int_equal(kube_client_new(cfg, NULL, &c), 0);
-	assert_int_equal(kube_list(c, "/api/v1/namespaces", NULL, &out, &err), 0);
-	assert_true(json_array_size(json_object_get(out, "items")) > 0);
+	assert_int_equal(kube_list(c, "/api/v1/namespaces", &lo, &out, &err), 0);
+	print_message("real cluster: %zu namespaces listed 1 per page\n",
+		      json_array_size(json_object_get(out, "items")));
+	assert_true(json_array_size(json_object_get(out, "items")) >= 2);
 	json_decref(out);
 	assert_int_equal(kube_get(c, "/api/v1/namespaces/vigil-nonexistent-ns", &out, &err),
 			 -ENOENT);
 	assert_string_equal(err.reason, "NotFound");
+
 	assert_int_equal(kube_watch_start(c, &o, &w), 0);
 	assert_int_equal(kube_watch_wait_synced(w, 10000), 0);
-	print_message("real cluster: %zu nodes cached\n", kube_cache_len(kube_watch_cache(w)));
+	kube_path(coll, sizeof(coll), &kube_res_configmaps, "default", NULL, NULL);
+	kube_path(obj, sizeof(obj), &kube_res_configmaps, "default", rc.name, NULL);
+	cm = json_pack("{s:s, s:s, s:{s:s}, s:{s:s}}", "apiVersion", "v1", "kind", "ConfigMap",
+		       "metadata", "name", rc.name, "data", "a", "1");
+	assert_int_equal(kube_create(c, coll, cm, &out, &err), 0);
+	json_decref(out);
+	assert_int_equal(kube_create(c, coll, cm, NULL, &err), -EEXIST);
+	assert_true(kube_error_is_already_exists(&err));
+	/* a PUT with a stale resourceVersion is a Conflict */
+	json_object_set_new(json_object_get(cm, "metadata"), "resourceVersion", json_string("1"));
+	assert_int_equal(kube_update(c, obj, cm, NULL, &err), -EBUSY);
+	assert_true(kube_error_is_conflict(&err));
+	patch = json_pack("{s:{s:s}}", "data", "b", "2");
+	assert_int_equal(kube_patch(c, obj, KUBE_PATCH_MERGE, patch, &out, &err), 0);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(out, "data"), "b")),
+			    "2");
+	json_decref(out);
+	json_decref(patch);
+	json_object_del(json_object_get(cm, "metadata"), "resourceVersion");
+	assert_int_equal(kube_patch(c, obj, KUBE_PATCH_APPLY, cm, &out, &err), 0);
+	json_decref(out);
+	assert_int_equal(kube_delete(c, obj, &stale, NULL, &err), -EBUSY);
+	assert_int_equal(kube_delete(c, obj, NULL, NULL, &err), 0);
+	json_decref(cm);
+	/* add, one update or more (merge patch, apply), then del */
+	assert_true(ts_until(last_is_del, &rc.rec, 10000));
+	pthread_mutex_lock(&rc.rec.lock);
+	assert_true(json_array_size(rc.rec.log) >= 3);
+	assert_int_equal(strncmp(json_string_value(json_array_get(rc.rec.log, 0)), "add ", 4), 0);
+	assert_string_equal(json_string_value(json_array_get(rc.rec.log, 1)), "upd");
+	pthread_mutex_unlock(&rc.rec.lock);
 	kube_watch_stop(w);
+	json_decref(rc.rec.log);
+	pthread_mutex_destroy(&rc.rec.lock);
 	kube_client_free(c);
 }
 

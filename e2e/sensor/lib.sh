@@ -1,0 +1,85 @@
+# Helpers for the live sensor tests (source it after e2e/lib.sh). They need root, a kernel with
+# BTF and a cgroup v2 hierarchy; they start the real sensor with the real probe.
+SENSOR=${VIGIL_SENSOR:-$VIGIL_BIN/vigil-sensor}
+RULES_DIR=$E2E_ROOT/e2e/sensor/rules
+T=$(mktemp -d /tmp/vigil-e2e-sensor.XXXXXX)
+SENSOR_PID=
+CGROUPS=()
+
+[ -x "$SENSOR" ] || fail "no sensor binary at $SENSOR (run make first)"
+[ "$(id -u)" = 0 ] || fail "the live sensor tests need root"
+
+sensor_cleanup() {
+	local cg
+	sensor_stop
+	for cg in "${CGROUPS[@]}"; do
+		rmdir "$cg" 2>/dev/null
+	done
+	rmdir "$CG2_ROOT/vigil-test" 2>/dev/null
+	rm -rf "$T"
+}
+trap sensor_cleanup EXIT
+
+# A free TCP port on 127.0.0.1.
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# sensor_start ARGS...: starts the sensor in the background with health on a free port
+# (HEALTH=host:port), output to $T/alerts.json, log to $T/sensor.log. Prefix with a command in
+# SENSOR_WRAP (e.g. "setpriv --bounding-set -bpf --") to change how it runs.
+sensor_start() {
+	HEALTH=127.0.0.1:$(free_port)
+	: >"$T/alerts.json"
+	${SENSOR_WRAP:-} "$SENSOR" --health-addr "$HEALTH" --output "file:$T/alerts.json" \
+		--hostname vigil-e2e "$@" >"$T/sensor.out" 2>"$T/sensor.log" &
+	SENSOR_PID=$!
+	eventually 10 "health server answers" curl -sf "http://$HEALTH/healthz"
+}
+
+sensor_stop() {
+	[ -n "$SENSOR_PID" ] || return 0
+	kill "$SENSOR_PID" 2>/dev/null
+	wait "$SENSOR_PID" 2>/dev/null
+	SENSOR_PID=
+}
+
+sensor_alive() { kill -0 "$SENSOR_PID" 2>/dev/null; }
+
+# http_code PATH: the status code of GET http://$HEALTH/PATH.
+http_code() { curl -s -o /dev/null -w '%{http_code}' "http://$HEALTH$1"; }
+
+metric() { curl -sf "http://$HEALTH/metrics" | grep -F "$1"; }
+
+# The cgroup v2 mount point (pure v2 or the hybrid "unified" one).
+CG2_ROOT=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
+[ -n "$CG2_ROOT" ] || fail "no cgroup v2 hierarchy mounted"
+
+# standin_new: makes a stand-in container: a cgroup named like a containerd container
+# (cri-containerd-<64 hex>.scope) and a pod metadata file $T/pods.json mapping its id to a
+# production database pod. Sets CID and CG.
+standin_new() {
+	CID=$(head -c 32 /dev/urandom | sha256sum | cut -c1-64)
+	CG=$CG2_ROOT/vigil-test/cri-containerd-$CID.scope
+	mkdir -p "$CG" || fail "cannot create cgroup $CG"
+	CGROUPS+=("$CG")
+	cat >"$T/pods.json" <<EOF
+{"$CID": {"namespace": "production", "pod": "payments-db-6f7c9d-mn4xp",
+  "image": "harbor.golems.internal/golem-trust/payments-db:2.1.4", "container": "db"}}
+EOF
+}
+
+# standin_shell SCRIPT: runs /bin/bash inside the stand-in container (its cgroup, a new PID and
+# mount namespace with its own /proc), feeding SCRIPT on standard input.
+standin_shell() {
+	printf '%s\n' "$1" | sh -c "echo \$\$ > '$CG/cgroup.procs' &&
+		exec unshare --pid --mount --fork --mount-proc /bin/bash"
+}
+
+# alerts_of RULE: the alerts in $T/alerts.json for RULE, "time" removed, keys sorted, one per line.
+alerts_of() {
+	jq -cS --arg r "$1" 'select(.rule == $r) | del(.time)' "$T/alerts.json"
+}
+
+# alert_count RULE
+alert_count() { jq -c --arg r "$1" 'select(.rule == $r)' "$T/alerts.json" | wc -l; }

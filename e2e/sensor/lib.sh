@@ -83,3 +83,8 @@ alerts_of() {
 
 # alert_count RULE
 alert_count() { jq -c --arg r "$1" 'select(.rule == $r)' "$T/alerts.json" | wc -l; }
+
+# Predicates for `eventually` (evaluated on each try).
+readyz_is() { [ "$(http_code /readyz)" = "$1" ]; }
+readyz_says() { curl -s "http://$HEALTH/readyz" | grep -qF "$1"; }
+alerts_at_least() { [ "$(alert_count "$1")" -ge "$2" ]; }

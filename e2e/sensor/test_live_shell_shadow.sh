@@ -12,13 +12,12 @@ READ_RULE="Sensitive file read in production database container"
 standin_new
 sensor_start -r "$RULES_DIR/production-db.yaml" --pod-metadata "$T/pods.json" \
 	--record "$T/trace.jsonl"
-eventually 15 "/readyz is 200 (probe attached, rules loaded, events flowing)" \
-	test "$(http_code /readyz)" = 200
+eventually 15 "/readyz is 200 (probe attached, rules loaded, events flowing)" readyz_is 200
 
 standin_shell 'cat /etc/shadow > /dev/null
 true'
-eventually 10 "shell alert written" test "$(alert_count "$SHELL_RULE")" -ge 1
-eventually 10 "shadow alert written" test "$(alert_count "$READ_RULE")" -ge 1
+eventually 10 "shell alert written" alerts_at_least "$SHELL_RULE" 1
+eventually 10 "shadow alert written" alerts_at_least "$READ_RULE" 1
 
 want_shell='{"hostname":"vigil-e2e","output":"Shell spawned in production database container (ns=production pod=payments-db-6f7c9d-mn4xp image=harbor.golems.internal/golem-trust/payments-db cmd=bash user=root)","output_fields":{"container.image.repository":"harbor.golems.internal/golem-trust/payments-db","k8s.ns.name":"production","k8s.pod.name":"payments-db-6f7c9d-mn4xp","proc.cmdline":"bash","user.name":"root"},"priority":"CRITICAL","rule":"Shell spawned in production database container","source":"syscall","tags":["container","shell","mitre_execution"]}'
 want_read='{"hostname":"vigil-e2e","output":"Sensitive file opened for reading in production database container (file=/etc/shadow ns=production pod=payments-db-6f7c9d-mn4xp cmd=cat /etc/shadow parent=bash user=root)","output_fields":{"fd.name":"/etc/shadow","k8s.ns.name":"production","k8s.pod.name":"payments-db-6f7c9d-mn4xp","proc.cmdline":"cat /etc/shadow","proc.pname":"bash","user.name":"root"},"priority":"WARNING","rule":"Sensitive file read in production database container","source":"syscall","tags":["container","filesystem","mitre_credential_access"]}'

@@ -32,6 +32,7 @@ op_start() {
 		--webhook-cert-dir "$OP_TMP/certs-$name" --identity "e2e-$name" "$@" \
 		>>"$OP_TMP/$name.log" 2>&1 &
 	echo $! >"$OP_TMP/$name.pid"
+	disown $! 2>/dev/null || true
 	OP_PIDS+=($!)
 }
 

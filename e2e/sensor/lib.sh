@@ -49,7 +49,14 @@ sensor_alive() { kill -0 "$SENSOR_PID" 2>/dev/null; }
 # http_code PATH: the status code of GET http://$HEALTH/PATH.
 http_code() { curl -s -o /dev/null -w '%{http_code}' "http://$HEALTH$1"; }
 
-metric() { curl -sf "http://$HEALTH/metrics" | grep -F "$1"; }
+# metric LINE: /metrics has exactly this sample line. metric_value NAME: the value of sample NAME
+# (the whole series text before the value, labels included).
+metric() { curl -sf "http://$HEALTH/metrics" | grep -qFx "$1"; }
+metric_value() { curl -sf "http://$HEALTH/metrics" | awk -v n="$1" '$1 == n { print $2 }'; }
+# The rules hash label of vigil_sensor_rules_info.
+rules_hash() {
+	curl -sf "http://$HEALTH/metrics" | sed -n 's/^vigil_sensor_rules_info{hash="\([0-9a-f]*\)"}.*/\1/p'
+}
 
 # The cgroup v2 mount point (pure v2 or the hybrid "unified" one).
 CG2_ROOT=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)

@@ -3,6 +3,9 @@
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 
+out=$(kc apply --server-side --force-conflicts --dry-run=server --validate=strict -f "$E2E_ROOT/crds/" 2>&1) ||
+	fail "CRDs fail strict validation: $out"
+pass "CRDs pass strict schema validation"
 kc apply -f "$E2E_ROOT/crds/" >/dev/null
 for crd in rulesets sensorfleets sensornodes; do
 	kc wait --for=condition=Established "crd/$crd.vigil.dev" --timeout=30s >/dev/null ||

@@ -44,25 +44,9 @@ NODE
 }
 
 # A kubeconfig with a token of the pod's service account (what a kubelet would mount).
-sa_kubeconfig() {
-	local ns=$1 sa=$2 f=$HN/sa-$1-$2.kubeconfig tok
-	if [ ! -s "$f" ]; then
-		tok=$(kc -n "$ns" create token "$sa" --duration 12h)
-		cat >"$f" <<KC
-apiVersion: v1
-kind: Config
-clusters:
-- name: local
-  cluster: {server: "https://127.0.0.1:$APISERVER_PORT", certificate-authority: "$PKI/ca.crt"}
-users:
-- name: $sa
-  user: {token: "$tok"}
-contexts:
-- name: local
-  context: {cluster: local, user: $sa}
-current-context: local
-KC
-	fi
+pod_kubeconfig() {
+	local f=$HN/sa-$1-$2.kubeconfig
+	[ -s "$f" ] || sa_kubeconfig "$1" "$2" "$f"
 	echo "$f"
 }
 
@@ -108,7 +92,7 @@ start_sensor() {
 		while IFS='=' read -r k v; do export "$k=$v"; done < <(jq -r 'to_entries[] | "\(.key)=\(.value)"' <<<"$env_json")
 		export NODE_NAME=$NODE
 		case $version in *bad*) export VIGIL_TEST_VERIFIER_REJECT=1 ;; esac
-		exec "$VIGIL_BIN/vigil-sensor" --kubeconfig "$(sa_kubeconfig "$ns" "$sa")" -r "$dir/rules" \
+		exec "$VIGIL_BIN/vigil-sensor" --kubeconfig "$(pod_kubeconfig "$ns" "$sa")" -r "$dir/rules" \
 			--health-addr "127.0.0.1:$port" --output "file:$HN/alerts.jsonl" "${args[@]}"
 	) >>"$dir/sensor.log" 2>&1 &
 	echo $! >"$dir/pid"

@@ -154,3 +154,24 @@ stop() {
 	fi
 	rm -f "$f"
 }
+
+# sa_kubeconfig NS SA FILE: writes FILE, a kubeconfig authenticating as service account NS/SA with a
+# token from the TokenRequest API (what a pod of that account would get).
+sa_kubeconfig() {
+	local ns=$1 sa=$2 file=$3 tok
+	tok=$(kc -n "$ns" create token "$sa" --duration 12h) || return 1
+	cat >"$file" <<KC
+apiVersion: v1
+kind: Config
+clusters:
+- name: vigil-local
+  cluster: {server: "https://127.0.0.1:$APISERVER_PORT", certificate-authority: "$PKI/ca.crt"}
+users:
+- name: $ns-$sa
+  user: {token: "$tok"}
+contexts:
+- name: vigil-local
+  context: {cluster: vigil-local, user: $ns-$sa}
+current-context: vigil-local
+KC
+}

@@ -82,7 +82,7 @@ const char *decode_open_flags(uint64_t f, char *buf, size_t len)
 		{ O_NOCTTY, "O_NOCTTY" },     { O_TRUNC, "O_TRUNC" },
 		{ O_APPEND, "O_APPEND" },     { O_NONBLOCK, "O_NONBLOCK" },
 		{ O_DSYNC, "O_DSYNC" },	      { O_DIRECT, "O_DIRECT" },
-		{ O_LARGEFILE, "O_LARGEFILE" }, { O_NOFOLLOW, "O_NOFOLLOW" },
+		{ 0100000 /* the kernel's O_LARGEFILE; glibc defines 0 */, "O_LARGEFILE" }, { O_NOFOLLOW, "O_NOFOLLOW" },
 		{ O_NOATIME, "O_NOATIME" },   { O_CLOEXEC, "O_CLOEXEC" },
 		{ O_PATH, "O_PATH" },
 	};
@@ -103,7 +103,7 @@ const char *decode_open_flags(uint64_t f, char *buf, size_t len)
 	else if (f & O_DIRECTORY)
 		n += snprintf(buf + n, n < len ? len - n : 0, "|O_DIRECTORY");
 	for (i = 0; i < sizeof(bits) / sizeof(bits[0]); i++)
-		if ((f & bits[i].bit) == bits[i].bit && n < len)
+		if (bits[i].bit && (f & bits[i].bit) == bits[i].bit && n < len)
 			n += snprintf(buf + n, len - n, "|%s", bits[i].name);
 	return buf;
 }

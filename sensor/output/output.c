@@ -190,9 +190,10 @@ static void *http_worker(void *arg)
 			if (attempt >= s->o.max_attempts ||
 			    (deadline.tv_sec && now.tv_sec >= deadline.tv_sec)) {
 				s->drops++;
-				vlog_warn("output", "sink=http url=%s msg=\"alert dropped after %d "
-						    "attempts\"",
-					  s->url, attempt);
+				if (!(s->drops & (s->drops - 1))) /* 1, 2, 4, 8...: no log flood */
+					vlog_warn("output", "sink=http url=%s msg=\"alert dropped after "
+							    "%d attempts\" drops=%llu",
+						  s->url, attempt, (unsigned long long)s->drops);
 				break;
 			}
 			if (!s->stop)

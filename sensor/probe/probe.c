@@ -28,6 +28,7 @@ struct probe {
 	void *ctx;
 	size_t ring_size;
 	int ncpus;
+	int batch; /* records handled in the current poll */
 };
 
 const char *probe_reason_name(enum probe_reason r)
@@ -514,16 +515,20 @@ void probe_classify_load(int err, const char *log, struct probe_report *rep)
 
 /* ---- start / poll / destroy ---- */
 
+/* Records handled per probe_poll call at most: under a sustained flood libbpf would otherwise keep
+ * consuming inside one poll forever and the caller would never get its loop back. */
+#define POLL_BATCH 16384
+#define BATCH_FULL (-EAGAIN)
+
 static int on_ring(void *ctx, void *data, size_t len)
 {
 	struct probe *p = ctx;
 	const struct vigil_event *e = data;
 
-	if (len < VIGIL_EVENT_HDR_SIZE || e->abi != VIGIL_ABI_VERSION)
-		return 0;
-	if (p->on_event)
+	if (len >= VIGIL_EVENT_HDR_SIZE && e->abi == VIGIL_ABI_VERSION && p->on_event)
 		p->on_event(p->ctx, e, len);
-	return 0;
+	/* the record is consumed either way; a negative value ends this poll */
+	return ++p->batch >= POLL_BATCH ? BATCH_FULL : 0;
 }
 
 int probe_start(const struct probe_opts *opts, struct probe **out, struct probe_report *rep)
@@ -607,7 +612,11 @@ out:
 
 int probe_poll(struct probe *p, int timeout_ms)
 {
-	return ring_buffer__poll(p->rb, timeout_ms);
+	int n;
+
+	p->batch = 0;
+	n = ring_buffer__poll(p->rb, timeout_ms);
+	return n == BATCH_FULL ? p->batch : n;
 }
 
 int probe_fd(struct probe *p)

@@ -83,8 +83,9 @@ struct probe;
  * with probe_destroy) and 0 is returned; on failure rep says why and a negative errno returns. */
 int probe_start(const struct probe_opts *opts, struct probe **out, struct probe_report *rep);
 
-/* Waits up to timeout_ms for records and hands each to opts->on_event. Returns the number of
- * records handled or a negative errno (-EINTR when interrupted). */
+/* Waits up to timeout_ms for records and hands each to opts->on_event, at most a batch (16384) per
+ * call so that the caller's loop runs even under a flood. Returns the number of records handled
+ * or a negative errno (-EINTR when interrupted). */
 int probe_poll(struct probe *p, int timeout_ms);
 
 /* Epoll fd of the ring buffer, for callers that multiplex. Borrowed. */

@@ -164,3 +164,68 @@ clean:
 	rm -rf build bin
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
+
+# --- rollout (issue 6): the simulated sensor fleet of the rollout e2e tests -------------------
+$(BIN)/vigil-simfleet: $(B)/obj/e2e/simfleet/simfleet.o $(B)/operator.a $(B)/sensor.a $(B)/lib.a
+	$(call msg,LD,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+all: $(BIN)/vigil-simfleet
+
+# ---- sensor benchmark (sensor area) ----
+UPSTREAM_RULES ?= $(firstword $(wildcard ../shared/upstream-rules/falco_rules.yaml \
+	/work/shared/upstream-rules/falco_rules.yaml))
+
+$(B)/bench/sensor_bench: bench/sensor_bench.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $< -lm
+
+# Real probe, upstream rules, a load generator at known rates (numbers printed, not asserted).
+# BENCH_SENSOR_ARGS e.g. "--seconds 10 --rates 50000,200000 --preset 6".
+bench-sensor: $(BIN)/vigil-sensor $(B)/bench/sensor_bench
+	@$(B)/bench/sensor_bench --sensor $(BIN)/vigil-sensor --rules $(UPSTREAM_RULES) \
+		$(BENCH_SENSOR_ARGS)
+
+# --- rules engine (issue 3): `make bench-rules` (also part of `make bench`) and `make fuzz` -----
+UPSTREAM_RULES ?= $(firstword $(wildcard ../shared/upstream-rules /work/shared/upstream-rules))
+FUZZ_SECONDS ?= 30
+FUZZ_B := build/fuzz
+FUZZ_CFLAGS := -std=gnu11 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	-fno-omit-frame-pointer -D_GNU_SOURCE -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+RULES_SRCS := $(wildcard lib/rules/*.c)
+FUZZ_TARGETS := rules_load cond_parse
+
+.PHONY: bench-rules fuzz
+
+$(B)/bench/rules_bench: bench/rules_bench.c $(B)/lib.a
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $< $(B)/lib.a $(LDFLAGS) $(LDLIBS)
+
+bench-rules: $(B)/bench/rules_bench
+	@if [ -z "$(UPSTREAM_RULES)" ]; then \
+		echo "bench-rules: upstream rules not found (set UPSTREAM_RULES=DIR): skipped"; \
+	else $(B)/bench/rules_bench $(UPSTREAM_RULES); fi
+
+bench: bench-rules
+
+$(FUZZ_B)/fuzz_%: fuzz/fuzz_%.c $(RULES_SRCS) $(wildcard lib/rules/*.h)
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(RULES_SRCS) $(LDLIBS)
+
+# Each target runs FUZZ_SECONDS on a scratch copy of its seed corpus; a crash fails the target and
+# leaves the reproducer in build/fuzz/.
+fuzz: $(patsubst %,$(FUZZ_B)/fuzz_%,$(FUZZ_TARGETS))
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		rm -rf $(FUZZ_B)/corpus-$$t && mkdir -p $(FUZZ_B)/corpus-$$t && \
+		cp fuzz/corpus/$$t/* $(FUZZ_B)/corpus-$$t/ && \
+		echo "fuzz: $$t for $(FUZZ_SECONDS)s" && \
+		$(FUZZ_B)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -timeout=10 \
+			-rss_limit_mb=2048 -artifact_prefix=$(FUZZ_B)/ -print_final_stats=1 \
+			$(FUZZ_B)/corpus-$$t 2>$(FUZZ_B)/fuzz_$$t.log || \
+			{ tail -40 $(FUZZ_B)/fuzz_$$t.log; exit 1; }; \
+		grep -E '^stat::number_of_executed_units' $(FUZZ_B)/fuzz_$$t.log || true; \
+	done

@@ -29,6 +29,7 @@ struct probe {
 	size_t ring_size;
 	int ncpus;
 	int batch; /* records handled in the current poll */
+	bool more; /* the last poll stopped at a full batch */
 };
 
 const char *probe_reason_name(enum probe_reason r)
@@ -615,7 +616,13 @@ int probe_poll(struct probe *p, int timeout_ms)
 	int n;
 
 	p->batch = 0;
-	n = ring_buffer__poll(p->rb, timeout_ms);
+	/* after a full batch records are still waiting, and the kernel won't wake us for them (it
+	 * only notifies a consumer that has caught up): consume without sleeping */
+	if (p->more)
+		n = ring_buffer__consume(p->rb);
+	else
+		n = ring_buffer__poll(p->rb, timeout_ms);
+	p->more = n == BATCH_FULL;
 	return n == BATCH_FULL ? p->batch : n;
 }
 

@@ -189,7 +189,7 @@ bench-sensor: $(BIN)/vigil-sensor $(B)/bench/sensor_bench
 		$(BENCH_SENSOR_ARGS)
 
 # --- rules engine (issue 3): `make bench-rules` (also part of `make bench`) and `make fuzz` -----
-UPSTREAM_RULES ?= $(firstword $(wildcard ../shared/upstream-rules /work/shared/upstream-rules))
+RULES_BENCH_DIR ?= $(firstword $(wildcard ../shared/upstream-rules /work/shared/upstream-rules))
 FUZZ_SECONDS ?= 30
 FUZZ_B := build/fuzz
 FUZZ_CFLAGS := -std=gnu11 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
@@ -205,9 +205,9 @@ $(B)/bench/rules_bench: bench/rules_bench.c $(B)/lib.a
 	$(Q)$(CC) $(CFLAGS) -o $@ $< $(B)/lib.a $(LDFLAGS) $(LDLIBS)
 
 bench-rules: $(B)/bench/rules_bench
-	@if [ -z "$(UPSTREAM_RULES)" ]; then \
-		echo "bench-rules: upstream rules not found (set UPSTREAM_RULES=DIR): skipped"; \
-	else $(B)/bench/rules_bench $(UPSTREAM_RULES); fi
+	@if [ -z "$(RULES_BENCH_DIR)" ]; then \
+		echo "bench-rules: upstream rules not found (set RULES_BENCH_DIR=DIR): skipped"; \
+	else $(B)/bench/rules_bench $(RULES_BENCH_DIR); fi
 
 bench: bench-rules
 

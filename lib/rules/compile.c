@@ -100,7 +100,7 @@ static uint32_t hash_bytes(const char *s, size_t len)
 		h ^= (unsigned char)s[i];
 		h *= 16777619u;
 	}
-	return h;
+	return h ? h : 1; /* never 0: the evaluator uses 0 for "not computed" */
 }
 
 uint32_t rules_strset_hash(const char *s, size_t len)
@@ -329,6 +329,19 @@ static struct rules_cx *compile_macro(struct cctx *c, size_t mi, int pos)
 	c->macro = macro;
 	c->order = order;
 	c->depth--;
+	if (x && mi < RULES_MAX_MEMO && x->kind != RULES_CX_MEMO) {
+		struct rules_cx *m = cx_new(c, RULES_CX_MEMO);
+
+		if (m)
+			m->kids = calloc_a(c, sizeof(*m->kids));
+		if (!m || !m->kids)
+			return NULL;
+		m->kids[0] = x;
+		m->n = 1;
+		m->idx = (int16_t)mi;
+		m->cost = x->cost;
+		x = m;
+	}
 	if (x) {
 		s->state = 2;
 		s->cx = x;
@@ -373,6 +386,7 @@ static struct rules_cx *compile_evttype(struct cctx *c, const struct rules_cnode
 		return NULL;
 	x->op = (uint8_t)n->op;
 	x->field = RULES_F_EVT_TYPE;
+	x->cost = 1;
 	for (size_t i = 0; i < vl->n; i++) {
 		enum rules_evt_type t = rules_evttype_from_name(vl->s[i]);
 
@@ -461,6 +475,50 @@ static struct rules_cx *compile_cmp(struct cctx *c, const struct rules_cnode *n)
 			return NULL;
 		}
 	}
+	switch (ref.id) {
+	case RULES_F_EVT_ARG:
+	case RULES_F_PROC_ANAME:
+	case RULES_F_PROC_AEXE:
+	case RULES_F_PROC_AEXEPATH:
+	case RULES_F_PROC_APID:
+	case RULES_F_PROC_ENV:
+	case RULES_F_CONTAINER_MOUNT_DEST:
+	case RULES_F_FD_TYPES:
+	case RULES_F_FD_IP:
+	case RULES_F_FD_NET:
+	case RULES_F_FD_PORT:
+		x->simple = 0;
+		x->cost = 8;
+		break;
+	default:
+		x->simple = 1;
+		x->cost = 2;
+	}
+	switch (n->op) {
+	case RULES_OP_NE:
+		x->cost += 30; /* usually true: rarely decides an `and` */
+		break;
+	case RULES_OP_EQ:
+	case RULES_OP_LT:
+	case RULES_OP_LE:
+	case RULES_OP_GT:
+	case RULES_OP_GE:
+	case RULES_OP_EXISTS:
+		break;
+	case RULES_OP_IN:
+	case RULES_OP_INTERSECTS:
+		x->cost += x->ftype == RULES_FT_IP ? 6 : 2;
+		break;
+	case RULES_OP_GLOB:
+	case RULES_OP_IGLOB:
+	case RULES_OP_REGEX:
+		x->cost += 20;
+		break;
+	default:
+		x->cost += 4;
+	}
+	if (x->ftype == RULES_FT_IP)
+		x->cost += 6;
 	if (n->op == RULES_OP_EXISTS)
 		return x;
 	if (!n->list && vl.n != 1) {
@@ -536,6 +594,22 @@ static struct rules_cx *compile_node(struct cctx *c, const struct rules_cnode *n
 			x->kids[i] = compile_node(c, n->kids[i]);
 			if (!x->kids[i])
 				return NULL;
+			x->cost += x->kids[i]->cost;
+		}
+		/* `not X` is true for most events (exceptions, allow-lists): rarely decides an
+		 * `and`, so it goes after the selective tests */
+		if (x->kind == RULES_CX_NOT)
+			x->cost += 100;
+		/* and/or are commutative here (no side effects): cheapest first, stable */
+		for (size_t i = 1; i < x->n; i++) {
+			struct rules_cx *k = x->kids[i];
+			size_t j = i;
+
+			while (j > 0 && x->kids[j - 1]->cost > k->cost) {
+				x->kids[j] = x->kids[j - 1];
+				j--;
+			}
+			x->kids[j] = k;
 		}
 		return x;
 	}
@@ -624,6 +698,9 @@ static void mask_of(const struct rules_cx *x, uint64_t *m, bool *exact)
 				m[i] = ~m[i];
 		*exact = true;
 		return;
+	case RULES_CX_MEMO:
+		mask_of(x->kids[0], m, exact);
+		return;
 	case RULES_CX_NOT:
 		mask_of(x->kids[0], tmp, &ex);
 		if (ex) {
@@ -652,6 +729,41 @@ static void mask_of(const struct rules_cx *x, uint64_t *m, bool *exact)
 	default:
 		mask_all(m);
 		*exact = false;
+	}
+}
+
+/* ---- guards: a selective conjunct every match must satisfy ---- */
+
+static void find_guard(const struct rules_cx *x, const struct rules_cx **best, uint32_t *bestn)
+{
+	uint32_t n;
+
+	switch (x->kind) {
+	case RULES_CX_AND:
+		for (uint32_t i = 0; i < x->n; i++)
+			find_guard(x->kids[i], best, bestn);
+		return;
+	case RULES_CX_MEMO:
+		find_guard(x->kids[0], best, bestn);
+		return;
+	case RULES_CX_CMP:
+		if (!x->simple || x->ftype != RULES_FT_STR)
+			return;
+		if (x->op == RULES_OP_EQ)
+			n = 1;
+		else if ((x->op == RULES_OP_IN || x->op == RULES_OP_INTERSECTS) && x->set)
+			n = x->n;
+		else if (x->op == RULES_OP_STARTSWITH || x->op == RULES_OP_CONTAINS)
+			n = 64; /* selective, but costlier than a set probe */
+		else
+			return;
+		if (!*best || n < *bestn) {
+			*best = x;
+			*bestn = n;
+		}
+		return;
+	default:
+		return;
 	}
 }
 
@@ -884,7 +996,10 @@ static void compile_rule(struct cctx *c, const struct rules_rule_item *r, struct
 	{
 		bool exact;
 
+		uint32_t gn = 0;
+
 		mask_of(cr->cx, cr->evmask, &exact);
+		find_guard(cr->cx, &cr->guard, &gn);
 	}
 	cr->active = cr->enabled;
 }
@@ -935,6 +1050,7 @@ int rules_compile(struct rules_items *it, struct rules_diags *d, struct rules_se
 		goto out;
 	if (parse_macros(&c))
 		goto out;
+	rs->nmemo = it->nmacros < RULES_MAX_MEMO ? it->nmacros : RULES_MAX_MEMO;
 	rs->rules = rules_arena_alloc(rs->a, sizeof(*rs->rules) * (it->nrules ? it->nrules : 1));
 	if (!rs->rules)
 		goto out;

@@ -28,7 +28,11 @@ enum rules_cx_kind {
 	RULES_CX_EVTTYPE, /* evt.type = / != / in: a bit test on ev->type */
 	RULES_CX_TRUE,
 	RULES_CX_FALSE,
+	RULES_CX_MEMO, /* a macro's tree, shared by rules: evaluated once per event (slot idx) */
 };
+
+/* Macros memoised per event (more macros than this are evaluated without a memo). */
+#define RULES_MAX_MEMO 2048
 
 struct rules_cval {
 	const char *s;
@@ -54,6 +58,8 @@ struct rules_cx {
 	uint8_t kind;
 	uint8_t op;    /* enum rules_op */
 	uint8_t ftype; /* enum rules_ftype of the field */
+	uint8_t simple; /* CMP on a plain one-value field: ev->v[field] */
+	uint32_t cost;	/* static cost estimate: AND/OR kids are sorted cheapest first */
 	uint16_t field;
 	int16_t idx; /* field argument index, -1 when none */
 	const char *key;
@@ -88,6 +94,9 @@ struct rules_crule {
 	const char *const *tags;
 	size_t ntags;
 	struct rules_cx *cx;
+	/* a necessary condition (a top-level conjunct: = or in on a text field), tested before the
+	 * tree to skip most non-matching rules cheaply; NULL when there is none */
+	const struct rules_cx *guard;
 	struct rules_fmt_part *fmt;
 	size_t nfmt;
 	uint64_t evmask[RULES_EVW];
@@ -101,6 +110,7 @@ struct rules_set {
 	/* per event type: indices of active rules that can match it, in definition order */
 	uint32_t *index[RULES_EVT__COUNT];
 	uint32_t nindex[RULES_EVT__COUNT];
+	size_t nmemo; /* memo slots used (macros) */
 	regex_t **regexes;
 	size_t nregexes, capregexes;
 	char hash[65];
@@ -110,7 +120,7 @@ struct rules_set {
  * Returns 0 (rs set even if errors were reported: the caller checks the diags), or -ENOMEM. */
 int rules_compile(struct rules_items *it, struct rules_diags *d, struct rules_set **out);
 
-/* FNV-1a hash used by the string sets. */
+/* FNV-1a hash used by the string sets (never 0). */
 uint32_t rules_strset_hash(const char *s, size_t len);
 
 /* Values of the field a comparison node refers to (field, idx, key used), written to out (room
@@ -118,8 +128,20 @@ uint32_t rules_strset_hash(const char *s, size_t len);
 int rules_eval_values(const struct rules_cx *x, const struct rules_event *ev,
 		      struct rules_value *out);
 
-/* Evaluates one compiled tree. */
-bool rules_cx_eval(const struct rules_cx *x, const struct rules_event *ev);
+/* Per-event evaluation state: macro memo and hashes of field values (validity bitmaps). */
+struct rules_eval_ctx {
+	const struct rules_event *ev;
+	uint64_t memo_done[RULES_MAX_MEMO / 64];
+	uint64_t memo_val[RULES_MAX_MEMO / 64];
+	uint64_t hashed[(RULES_F__COUNT + 63) / 64];
+	uint32_t hash[RULES_F__COUNT];
+};
+
+/* Evaluates one comparison node (used for rule guards). */
+bool rules_cx_eval_cmp(const struct rules_cx *x, struct rules_eval_ctx *ctx);
+
+/* Evaluates one compiled tree (ctx: zeroed bitmaps and ev set before the first rule). */
+bool rules_cx_eval(const struct rules_cx *x, struct rules_eval_ctx *ctx);
 
 /* Parses an output text into parts (arena a). On a bad % reference returns -EINVAL with *errpos
  * the byte offset and *why a static message. */

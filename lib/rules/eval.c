@@ -156,9 +156,9 @@ static const char *cstr(const struct rules_value *v, char *buf, size_t blen)
 	return buf;
 }
 
-static bool set_has(const struct rules_strset *set, const char *s, uint32_t len)
+static bool set_has(const struct rules_strset *set, const char *s, uint32_t len, uint32_t h)
 {
-	uint32_t h = rules_strset_hash(s, len), j = h & set->mask;
+	uint32_t j = h & set->mask;
 
 	while (set->slots[j].s) {
 		if (set->slots[j].hash == h && set->slots[j].len == len &&
@@ -207,11 +207,22 @@ static int strcmp_len(const char *a, uint32_t al, const char *b, uint32_t bl)
 	return r ? r : (al > bl) - (al < bl);
 }
 
-/* One value against the comparison. */
-static bool cmp_one(const struct rules_cx *x, const struct rules_value *v)
+/* glob / regex need NUL-terminated text: kept out of the hot path (the buffer is big). */
+static __attribute__((noinline)) bool cmp_pattern(const struct rules_cx *x,
+						   const struct rules_value *v)
+{
+	char buf[4096];
+	const char *s = cstr(v, buf, sizeof(buf));
+
+	if (x->op == RULES_OP_REGEX)
+		return x->re && !regexec(x->re, s, 0, NULL, 0);
+	return !fnmatch(x->vals[0].s, s, x->op == RULES_OP_IGLOB ? FNM_CASEFOLD : 0);
+}
+
+/* One value against the comparison; hash is the value's string hash or 0 to compute it. */
+static bool cmp_one(const struct rules_cx *x, const struct rules_value *v, uint32_t hash)
 {
 	const struct rules_cval *c = x->vals;
-	char buf[4096];
 
 	if (x->ftype == RULES_FT_NUM || x->ftype == RULES_FT_BOOL) {
 		switch (x->op) {
@@ -266,12 +277,13 @@ static bool cmp_one(const struct rules_cx *x, const struct rules_value *v)
 	case RULES_OP_ENDSWITH:
 		return v->len >= c->len && !memcmp(v->s + v->len - c->len, c->s, c->len);
 	case RULES_OP_GLOB:
-		return !fnmatch(c->s, cstr(v, buf, sizeof(buf)), 0);
 	case RULES_OP_IGLOB:
-		return !fnmatch(c->s, cstr(v, buf, sizeof(buf)), FNM_CASEFOLD);
+	case RULES_OP_REGEX:
+		return cmp_pattern(x, v);
 	case RULES_OP_IN:
 	case RULES_OP_INTERSECTS:
-		return x->set && set_has(x->set, v->s, v->len);
+		return x->set &&
+		       set_has(x->set, v->s, v->len, hash ? hash : rules_strset_hash(v->s, v->len));
 	case RULES_OP_PMATCH:
 		for (uint32_t i = 0; i < x->n; i++) {
 			uint32_t pl = c[i].len;
@@ -283,14 +295,13 @@ static bool cmp_one(const struct rules_cx *x, const struct rules_value *v)
 				return true;
 		}
 		return false;
-	case RULES_OP_REGEX:
-		return x->re && !regexec(x->re, cstr(v, buf, sizeof(buf)), 0, NULL, 0);
 	default:
 		return false;
 	}
 }
 
-static bool eval_cmp(const struct rules_cx *x, const struct rules_event *ev)
+static __attribute__((noinline)) bool eval_cmp_multi(const struct rules_cx *x,
+						      const struct rules_event *ev)
 {
 	struct rules_value v[MAXV];
 	int n = rules_eval_values(x, ev, v);
@@ -298,34 +309,108 @@ static bool eval_cmp(const struct rules_cx *x, const struct rules_event *ev)
 	if (x->op == RULES_OP_EXISTS)
 		return n > 0;
 	for (int i = 0; i < n; i++)
-		if (cmp_one(x, &v[i]))
+		if (cmp_one(x, &v[i], 0))
 			return true;
 	return false;
 }
 
-bool rules_cx_eval(const struct rules_cx *x, const struct rules_event *ev)
+bool rules_cx_eval(const struct rules_cx *x, struct rules_eval_ctx *ctx);
+
+static inline bool eval_cmp(const struct rules_cx *x, struct rules_eval_ctx *ctx)
+{
+	const struct rules_event *ev = ctx->ev;
+	unsigned f = x->field;
+	uint32_t h = 0;
+
+	if (!x->simple)
+		return eval_cmp_multi(x, ev);
+	if (!has(ev, f))
+		return false;
+	if (x->op == RULES_OP_EXISTS)
+		return true;
+	if (x->set) {
+		/* a field's hash is computed once per event */
+		if ((ctx->hashed[f >> 6] >> (f & 63)) & 1) {
+			h = ctx->hash[f];
+		} else {
+			h = rules_strset_hash(ev->v[f].s, ev->v[f].len);
+			ctx->hash[f] = h;
+			ctx->hashed[f >> 6] |= 1ULL << (f & 63);
+		}
+	}
+	return cmp_one(x, &ev->v[f], h);
+}
+
+/* Evaluates a kid without a call when it is a leaf or a memoised macro (the common case). */
+static inline bool kid_eval(const struct rules_cx *k, struct rules_eval_ctx *ctx)
+{
+	if (k->kind == RULES_CX_CMP && k->simple) {
+		unsigned f = k->field;
+
+		if (!has(ctx->ev, f))
+			return false;
+		if (k->op == RULES_OP_EXISTS)
+			return true;
+		if (k->op == RULES_OP_EQ && k->ftype == RULES_FT_STR)
+			return ctx->ev->v[f].len == k->vals[0].len &&
+			       !memcmp(ctx->ev->v[f].s, k->vals[0].s, k->vals[0].len);
+		return eval_cmp(k, ctx);
+	}
+	if (k->kind == RULES_CX_MEMO) {
+		unsigned m = (unsigned)k->idx;
+
+		if ((ctx->memo_done[m >> 6] >> (m & 63)) & 1)
+			return (ctx->memo_val[m >> 6] >> (m & 63)) & 1;
+	}
+	if (k->kind == RULES_CX_EVTTYPE) {
+		unsigned t = ctx->ev->type < RULES_EVT__COUNT ? ctx->ev->type : 0;
+		bool in = (k->evmask[t >> 6] >> (t & 63)) & 1;
+
+		return k->op == RULES_OP_NE ? !in : in;
+	}
+	return rules_cx_eval(k, ctx);
+}
+
+bool rules_cx_eval_cmp(const struct rules_cx *x, struct rules_eval_ctx *ctx)
+{
+	return eval_cmp(x, ctx);
+}
+
+bool rules_cx_eval(const struct rules_cx *x, struct rules_eval_ctx *ctx)
 {
 	switch (x->kind) {
 	case RULES_CX_AND:
 		for (uint32_t i = 0; i < x->n; i++)
-			if (!rules_cx_eval(x->kids[i], ev))
+			if (!kid_eval(x->kids[i], ctx))
 				return false;
 		return true;
 	case RULES_CX_OR:
 		for (uint32_t i = 0; i < x->n; i++)
-			if (rules_cx_eval(x->kids[i], ev))
+			if (kid_eval(x->kids[i], ctx))
 				return true;
 		return false;
 	case RULES_CX_NOT:
-		return !rules_cx_eval(x->kids[0], ev);
+		return !kid_eval(x->kids[0], ctx);
+	case RULES_CX_MEMO: {
+		unsigned m = (unsigned)x->idx;
+		bool r;
+
+		if ((ctx->memo_done[m >> 6] >> (m & 63)) & 1)
+			return (ctx->memo_val[m >> 6] >> (m & 63)) & 1;
+		r = kid_eval(x->kids[0], ctx);
+		ctx->memo_done[m >> 6] |= 1ULL << (m & 63);
+		if (r)
+			ctx->memo_val[m >> 6] |= 1ULL << (m & 63);
+		return r;
+	}
 	case RULES_CX_EVTTYPE: {
-		unsigned t = ev->type < RULES_EVT__COUNT ? ev->type : 0;
+		unsigned t = ctx->ev->type < RULES_EVT__COUNT ? ctx->ev->type : 0;
 		bool in = (x->evmask[t >> 6] >> (t & 63)) & 1;
 
 		return x->op == RULES_OP_NE ? !in : in;
 	}
 	case RULES_CX_CMP:
-		return eval_cmp(x, ev);
+		return eval_cmp(x, ctx);
 	case RULES_CX_TRUE:
 		return true;
 	default:
@@ -336,16 +421,27 @@ bool rules_cx_eval(const struct rules_cx *x, const struct rules_event *ev)
 size_t rules_set_eval(const struct rules_set *rs, const struct rules_event *ev, bool all,
 		      size_t *hits, size_t max)
 {
-	unsigned t;
+	struct rules_eval_ctx ctx;
+	unsigned t, words;
 	size_t n = 0;
 
 	if (!rs || !ev || !max)
 		return 0;
 	t = ev->type < RULES_EVT__COUNT ? ev->type : 0;
+	if (!rs->nindex[t])
+		return 0;
+	/* only the memo words this set uses need clearing */
+	words = (unsigned)((rs->nmemo + 63) / 64);
+	memset(ctx.memo_done, 0, words * sizeof(uint64_t));
+	memset(ctx.memo_val, 0, words * sizeof(uint64_t));
+	memset(ctx.hashed, 0, sizeof(ctx.hashed));
+	ctx.ev = ev;
 	for (uint32_t i = 0; i < rs->nindex[t]; i++) {
 		uint32_t r = rs->index[t][i];
 
-		if (rules_cx_eval(rs->rules[r].cx, ev)) {
+		if (rs->rules[r].guard && !eval_cmp(rs->rules[r].guard, &ctx))
+			continue;
+		if (rules_cx_eval(rs->rules[r].cx, &ctx)) {
 			hits[n++] = r;
 			if (!all || n == max)
 				break;

@@ -57,8 +57,8 @@ struct load_result {
 
 static void loadgen(long rate, int seconds, int exec_rate, int marker_ms, int out_fd)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(9) };
-	struct load_result r = { 0 };
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(9)};
+	struct load_result r = {0};
 	uint64_t t0 = now_ns(CLOCK_MONOTONIC), end = t0 + (uint64_t)seconds * 1000000000ull;
 	uint64_t next_exec = t0, next_marker = t0, done = 0, now;
 	char path[64];
@@ -70,7 +70,7 @@ static void loadgen(long rate, int seconds, int exec_rate, int marker_ms, int ou
 		uint64_t due = (now - t0) * (uint64_t)rate / 1000000000ull;
 
 		if (done >= due) {
-			struct timespec ts = { 0, 50000 };
+			struct timespec ts = {0, 50000};
 
 			nanosleep(&ts, NULL);
 			continue;
@@ -136,8 +136,8 @@ static int proc_cpu_ticks(pid_t pid, unsigned long long *ticks)
 	}
 	fclose(f);
 	p = strrchr(buf, ')');
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
-			 &st) != 2)
+	if (!p ||
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
 		return -EINVAL;
 	*ticks = ut + st;
 	return 0;
@@ -185,7 +185,7 @@ static double metric(int port, const char *name)
 /* "2026-12-03T13:20:22.989475340Z" -> ns since the epoch; 0 on a parse error. */
 static uint64_t parse_time(const char *s)
 {
-	struct tm tm = { 0 };
+	struct tm tm = {0};
 	const char *p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
 	uint64_t ns = 0;
 	int digits = 0;
@@ -209,7 +209,7 @@ static int cmp_u64(const void *a, const void *b)
 
 static int free_port(void)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET };
+	struct sockaddr_in sa = {.sin_family = AF_INET};
 	socklen_t len = sizeof(sa);
 	int s = socket(AF_INET, SOCK_STREAM, 0), port;
 
@@ -229,7 +229,7 @@ static int run_one(const char *sensor, const char *rules, const char *marker_rul
 	uint64_t *lat = calloc(MAX_LAT, sizeof(*lat)), nlat = 0, alerts = 0;
 	unsigned long long t0, t1;
 	double ev0, ev1, dr0, dr1;
-	struct load_result lr = { 0 };
+	struct load_result lr = {0};
 	long rss, anon, hz = sysconf(_SC_CLK_TCK);
 	pid_t sp, lp;
 	FILE *in;
@@ -238,8 +238,9 @@ static int run_one(const char *sensor, const char *rules, const char *marker_rul
 
 	snprintf(fifo, sizeof(fifo), "%s/alerts.fifo", dir);
 	unlink(fifo);
-	if (mkfifo(fifo, 0600)) {
+	if (!lat || mkfifo(fifo, 0600)) {
 		perror("mkfifo");
+		free(lat);
 		return -1;
 	}
 	snprintf(health, sizeof(health), "127.0.0.1:%d", port);
@@ -260,6 +261,7 @@ static int run_one(const char *sensor, const char *rules, const char *marker_rul
 	if (!in) {
 		kill(sp, SIGTERM);
 		waitpid(sp, NULL, 0);
+		free(lat);
 		return -1;
 	}
 	/* wait until the probe is attached and events flow */
@@ -270,8 +272,13 @@ static int run_one(const char *sensor, const char *rules, const char *marker_rul
 	dr0 = metric(port, "vigil_sensor_drops_total");
 	proc_cpu_ticks(sp, &t0);
 	wall0 = now_ns(CLOCK_MONOTONIC);
-	if (pipe(pfd))
+	if (pipe(pfd)) {
+		kill(sp, SIGTERM);
+		waitpid(sp, NULL, 0);
+		fclose(in);
+		free(lat);
 		return -1;
+	}
 	lp = fork();
 	if (lp == 0) {
 		close(pfd[0]);
@@ -284,7 +291,7 @@ static int run_one(const char *sensor, const char *rules, const char *marker_rul
 	fcntl(fileno(in), F_SETFL, O_NONBLOCK);
 	for (;;) {
 		fd_set rs;
-		struct timeval tv = { 0, 200000 };
+		struct timeval tv = {0, 200000};
 		int maxfd = fileno(in) > lfd ? fileno(in) : lfd;
 
 		FD_ZERO(&rs);
@@ -298,7 +305,8 @@ static int run_one(const char *sensor, const char *rules, const char *marker_rul
 				char *t = strstr(line, "\"time\":\"");
 
 				alerts++;
-				if (strstr(line, "\"rule\":\"Bench marker\"") && t && nlat < MAX_LAT) {
+				if (strstr(line, "\"rule\":\"Bench marker\"") && t &&
+				    nlat < MAX_LAT) {
 					uint64_t ts = parse_time(t + 8);
 
 					if (ts && arrived > ts)
@@ -331,11 +339,13 @@ static int run_one(const char *sensor, const char *rules, const char *marker_rul
 	qsort(lat, nlat, sizeof(*lat), cmp_u64);
 	{
 		double secs = (wall1 - wall0) / 1e9, load_secs = lr.ns / 1e9;
-		double issued = (lr.opens + lr.connects * 2 + lr.markers) / (load_secs ? load_secs : 1);
+		double issued =
+		    (lr.opens + lr.connects * 2 + lr.markers) / (load_secs ? load_secs : 1);
 		double evs = (ev1 - ev0) / (load_secs ? load_secs : secs), drops = dr1 - dr0;
 		double cpu = (t1 - t0) / (double)hz / secs * 100.0;
 
-		printf("%-9ld %12.0f %12.0f %10.0f %8.3f%% %7.1f%% %8ld %8ld %8.3f %8.3f %8.3f %8llu\n",
+		printf("%-9ld %12.0f %12.0f %10.0f %8.3f%% %7.1f%% %8ld %8ld %8.3f %8.3f %8.3f "
+		       "%8llu\n",
 		       rate, issued, evs, drops,
 		       (ev1 - ev0 + drops) > 0 ? 100.0 * drops / (ev1 - ev0 + drops) : 0.0, cpu,
 		       rss, anon, nlat ? lat[nlat / 2] / 1e6 : NAN,
@@ -349,9 +359,9 @@ static int run_one(const char *sensor, const char *rules, const char *marker_rul
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "sensor", required_argument, NULL, 's' }, { "rules", required_argument, NULL, 'r' },
-		{ "seconds", required_argument, NULL, 't' }, { "rates", required_argument, NULL, 'R' },
-		{ "preset", required_argument, NULL, 'p' },  { 0 },
+	    {"sensor", required_argument, NULL, 's'},  {"rules", required_argument, NULL, 'r'},
+	    {"seconds", required_argument, NULL, 't'}, {"rates", required_argument, NULL, 'R'},
+	    {"preset", required_argument, NULL, 'p'},  {0},
 	};
 	const char *sensor = "bin/vigil-sensor", *rules = NULL;
 	char rates[256] = "10000,50000,100000,200000", dir[] = "/tmp/vigil-bench.XXXXXX";
@@ -381,8 +391,9 @@ int main(int argc, char **argv)
 		}
 	}
 	if (!rules || geteuid() != 0) {
-		fprintf(stderr, "usage (as root): sensor_bench --sensor BIN --rules FILE [--seconds N]"
-				" [--rates R1,R2] [--preset N]\n");
+		fprintf(stderr,
+			"usage (as root): sensor_bench --sensor BIN --rules FILE [--seconds N]"
+			" [--rates R1,R2] [--preset N]\n");
 		return 2;
 	}
 	if (!mkdtemp(dir))

@@ -9,15 +9,16 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: vigil-sensor [options]\n"
-		   "\n"
-		   "Watches this node with a CO-RE eBPF probe and evaluates Falco-compatible rules,\n"
-		   "writing JSON alerts.\n"
-		   "\n"
-		   "  --version           print the version and exit\n"
-		   "  -h, --help          this text\n"
-		   "\n"
-		   "Rules tools:\n%s\n",
+	fprintf(f,
+		"usage: vigil-sensor [options]\n"
+		"\n"
+		"Watches this node with a CO-RE eBPF probe and evaluates Falco-compatible rules,\n"
+		"writing JSON alerts.\n"
+		"\n"
+		"  --version           print the version and exit\n"
+		"  -h, --help          this text\n"
+		"\n"
+		"Rules tools:\n%s\n",
 		sensor_rules_cli_usage());
 	/* ---- live sensor options (sensor engineer: sensor/sensor.c) ---- */
 	sensor_usage(f);

@@ -74,29 +74,30 @@ void sensor_opts_defaults(struct sensor_opts *o)
 
 void sensor_usage(FILE *f)
 {
-	fprintf(f,
-		"Live mode (default): load the eBPF probe and evaluate rules on this node.\n"
-		"  -r, --rules PATH         rules file or directory (repeatable; hot-reloaded)\n"
-		"      --btf PATH           custom BTF file for CO-RE (also $VIGIL_BTF_PATH)\n"
-		"      --buffer-preset N    ring buffer size 1..10 = 1 MB..512 MB (default 4 = 8 MB)\n"
-		"      --health-addr ADDR   /healthz /readyz /metrics on ADDR (default "
-		"127.0.0.1:8765, 'off' to disable)\n"
-		"      --output SPEC        json (stdout, default), file:PATH, http:URL\n"
-		"      --record FILE        also write every event in the replay trace format\n"
-		"      --node-name NAME     node to report as (default $NODE_NAME); with API access\n"
-		"                           the sensor writes SensorNode NAME and reads its pods\n"
-		"      --kubeconfig FILE    kubeconfig (default $KUBECONFIG, then in-cluster)\n"
-		"      --driver-version V   version to report (default $VIGIL_DRIVER_VERSION, then "
-		"%s)\n"
-		"      --heartbeat SECONDS  SensorNode update interval (default 10)\n"
-		"      --hostname NAME      hostname in alerts (default: gethostname)\n"
-		"      --pod-metadata FILE  JSON {container id: {namespace, pod, image, container}}\n"
-		"                           used before the API's pods (tests, non-k8s hosts)\n"
-		"      --events-window S    events must be younger than S seconds for readiness "
-		"(default 10)\n"
-		"      --reload-debounce-ms N  quiet time before reloading changed rules (default "
-		"500)\n",
-		VIGIL_VERSION);
+	fprintf(
+	    f,
+	    "Live mode (default): load the eBPF probe and evaluate rules on this node.\n"
+	    "  -r, --rules PATH         rules file or directory (repeatable; hot-reloaded)\n"
+	    "      --btf PATH           custom BTF file for CO-RE (also $VIGIL_BTF_PATH)\n"
+	    "      --buffer-preset N    ring buffer size 1..10 = 1 MB..512 MB (default 4 = 8 MB)\n"
+	    "      --health-addr ADDR   /healthz /readyz /metrics on ADDR (default "
+	    "127.0.0.1:8765, 'off' to disable)\n"
+	    "      --output SPEC        json (stdout, default), file:PATH, http:URL\n"
+	    "      --record FILE        also write every event in the replay trace format\n"
+	    "      --node-name NAME     node to report as (default $NODE_NAME); with API access\n"
+	    "                           the sensor writes SensorNode NAME and reads its pods\n"
+	    "      --kubeconfig FILE    kubeconfig (default $KUBECONFIG, then in-cluster)\n"
+	    "      --driver-version V   version to report (default $VIGIL_DRIVER_VERSION, then "
+	    "%s)\n"
+	    "      --heartbeat SECONDS  SensorNode update interval (default 10)\n"
+	    "      --hostname NAME      hostname in alerts (default: gethostname)\n"
+	    "      --pod-metadata FILE  JSON {container id: {namespace, pod, image, container}}\n"
+	    "                           used before the API's pods (tests, non-k8s hosts)\n"
+	    "      --events-window S    events must be younger than S seconds for readiness "
+	    "(default 10)\n"
+	    "      --reload-debounce-ms N  quiet time before reloading changed rules (default "
+	    "500)\n",
+	    VIGIL_VERSION);
 }
 
 static int parse_int(const char *s, int lo, int hi, int *out)
@@ -130,24 +131,24 @@ int sensor_parse_args(int argc, char **argv, struct sensor_opts *o)
 		O_LOGLEVEL,
 	};
 	static const struct option opts[] = {
-		{ "rules", required_argument, NULL, 'r' },
-		{ "btf", required_argument, NULL, O_BTF },
-		{ "buffer-preset", required_argument, NULL, O_PRESET },
-		{ "health-addr", required_argument, NULL, O_HEALTH },
-		{ "output", required_argument, NULL, O_OUTPUT },
-		{ "record", required_argument, NULL, O_RECORD },
-		{ "node-name", required_argument, NULL, O_NODE },
-		{ "kubeconfig", required_argument, NULL, O_KUBECONFIG },
-		{ "driver-version", required_argument, NULL, O_DRIVER },
-		{ "heartbeat", required_argument, NULL, O_HEARTBEAT },
-		{ "hostname", required_argument, NULL, O_HOSTNAME },
-		{ "pod-metadata", required_argument, NULL, O_PODMETA },
-		{ "events-window", required_argument, NULL, O_WINDOW },
-		{ "reload-debounce-ms", required_argument, NULL, O_DEBOUNCE },
-		{ "log-level", required_argument, NULL, O_LOGLEVEL },
-		{ "version", no_argument, NULL, O_VERSION },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
+	    {"rules", required_argument, NULL, 'r'},
+	    {"btf", required_argument, NULL, O_BTF},
+	    {"buffer-preset", required_argument, NULL, O_PRESET},
+	    {"health-addr", required_argument, NULL, O_HEALTH},
+	    {"output", required_argument, NULL, O_OUTPUT},
+	    {"record", required_argument, NULL, O_RECORD},
+	    {"node-name", required_argument, NULL, O_NODE},
+	    {"kubeconfig", required_argument, NULL, O_KUBECONFIG},
+	    {"driver-version", required_argument, NULL, O_DRIVER},
+	    {"heartbeat", required_argument, NULL, O_HEARTBEAT},
+	    {"hostname", required_argument, NULL, O_HOSTNAME},
+	    {"pod-metadata", required_argument, NULL, O_PODMETA},
+	    {"events-window", required_argument, NULL, O_WINDOW},
+	    {"reload-debounce-ms", required_argument, NULL, O_DEBOUNCE},
+	    {"log-level", required_argument, NULL, O_LOGLEVEL},
+	    {"version", no_argument, NULL, O_VERSION},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	int c;
 
@@ -277,8 +278,8 @@ static void on_reload(void *ctx, const struct reload_result *r)
 	struct sensor *s = ctx;
 
 	health_set_rules(s->health, r->hash != NULL, r->ok,
-			 r->ok ? "Loaded" : (r->hash ? "InvalidRules" : "InvalidRules"),
-			 r->message, r->hash, r->rule_count);
+			 r->ok ? "Loaded" : (r->hash ? "InvalidRules" : "InvalidRules"), r->message,
+			 r->hash, r->rule_count);
 	if (!r->ok)
 		internal_alert(s, r->message, r->hash);
 }
@@ -317,11 +318,11 @@ static void on_event(void *ctx, const struct vigil_event *e, size_t len)
 static void start_probe(struct sensor *s)
 {
 	struct probe_opts po = {
-		.btf_path = s->o->btf_path,
-		.buffer_preset = s->o->buffer_preset,
-		.on_event = on_event,
-		.ctx = s,
-		.test_verifier_reject = s->o->test_verifier_reject,
+	    .btf_path = s->o->btf_path,
+	    .buffer_preset = s->o->buffer_preset,
+	    .on_event = on_event,
+	    .ctx = s,
+	    .test_verifier_reject = s->o->test_verifier_reject,
 	};
 	struct probe_report rep;
 	int err = probe_start(&po, &s->probe, &rep);
@@ -330,8 +331,9 @@ static void start_probe(struct sensor *s)
 			 rep.btf_present, rep.caps_held, rep.caps_missing,
 			 err == 0 ? probe_ring_size(s->probe) : 0);
 	if (err) {
-		vlog_error("probe", "reason=%s msg=\"%s\" fix=\"%s\"%s%s%s", probe_reason_name(rep.reason),
-			   rep.message, rep.fix, rep.prog[0] ? " prog=" : "", rep.prog,
+		vlog_error("probe", "reason=%s msg=\"%s\" fix=\"%s\"%s%s%s",
+			   probe_reason_name(rep.reason), rep.message, rep.fix,
+			   rep.prog[0] ? " prog=" : "", rep.prog,
 			   rep.log_tail[0] ? " log_tail=see-below" : "");
 		if (rep.log_tail[0])
 			fprintf(stderr, "--- verifier log (tail) of %s ---\n%s\n---\n", rep.prog,
@@ -352,8 +354,9 @@ static void start_kube(struct sensor *s)
 		return;
 	err = kube_config_auto(s->o->kubeconfig, &cfg, &ke);
 	if (err) {
-		vlog_warn("report", "node=%s msg=\"no Kubernetes API access, not reporting\" "
-				    "reason=%s message=\"%s\"",
+		vlog_warn("report",
+			  "node=%s msg=\"no Kubernetes API access, not reporting\" "
+			  "reason=%s message=\"%s\"",
 			  s->o->node_name, ke.reason, ke.message);
 		return;
 	}
@@ -400,7 +403,7 @@ int sensor_run(const struct sensor_opts *o)
 {
 	struct health_snapshot *id = calloc(1, sizeof(*id));
 	struct sensor *s = calloc(1, sizeof(*s));
-	struct sigaction sa = { .sa_handler = on_signal };
+	struct sigaction sa = {.sa_handler = on_signal};
 	long long next_counters = 0, next_clock = 0;
 	struct utsname u;
 	int err, rc = 0;
@@ -505,7 +508,7 @@ int sensor_run(const struct sensor_opts *o)
 				sleep(1);
 			}
 		} else {
-			struct pollfd pfd = { .fd = reload_fd(s->rl), .events = POLLIN };
+			struct pollfd pfd = {.fd = reload_fd(s->rl), .events = POLLIN};
 
 			poll(&pfd, pfd.fd >= 0 ? 1 : 0, timeout);
 		}

@@ -49,9 +49,10 @@ static int setup(void **state)
 	snprintf(f->metafile, sizeof(f->metafile), "/tmp/vigil-test-meta.XXXXXX");
 	fd = mkstemp(f->metafile);
 	mf = fdopen(fd, "w");
-	fprintf(mf, "{\"%s\": {\"namespace\": \"production\", \"pod\": \"payments-db-1\", "
-		    "\"image\": \"harbor.golems.internal/golem-trust/payments-db:2.1.4\", "
-		    "\"container\": \"db\"}}",
+	fprintf(mf,
+		"{\"%s\": {\"namespace\": \"production\", \"pod\": \"payments-db-1\", "
+		"\"image\": \"harbor.golems.internal/golem-trust/payments-db:2.1.4\", "
+		"\"container\": \"db\"}}",
 		ID);
 	fclose(mf);
 	assert_int_equal(k8s_meta_load_file(f->meta, f->metafile), 0);
@@ -165,8 +166,10 @@ static void test_exec_on_host_and_unknown_pod(void **state)
 	assert_null(str(ev, RULES_F_K8S_NS_NAME));
 
 	/* a container the metadata doesn't know: id set, k8s fields absent (<NA>) */
-	len = exec_bash(f, 201, 1, "crio-" "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
-				 ".scope");
+	len = exec_bash(f, 201, 1,
+			"crio-"
+			"fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
+			".scope");
 	assert_int_equal(decode_event(f->dec, f->e, len, ev), DECODE_EVAL);
 	assert_string_equal(str(ev, RULES_F_CONTAINER_ID),
 			    "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210");
@@ -216,7 +219,7 @@ static void test_open_flags_and_paths(void **state)
 
 	/* openat2: flags from struct open_how */
 	{
-		uint64_t how[3] = { O_RDWR | O_APPEND, 0, 0 };
+		uint64_t how[3] = {O_RDWR | O_APPEND, 0, 0};
 
 		rec(f, VIGIL_K_SYSCALL, 300, 1, "bash");
 		f->e->nr = SYS_openat2;
@@ -310,7 +313,8 @@ static void test_open_flags_text(void **state)
 	assert_string_equal(decode_open_flags(O_RDONLY, b, sizeof(b)), "O_RDONLY");
 	assert_string_equal(decode_open_flags(O_RDONLY | O_DIRECTORY | O_CLOEXEC, b, sizeof(b)),
 			    "O_RDONLY|O_DIRECTORY|O_CLOEXEC");
-	assert_string_equal(decode_open_flags(O_RDWR | O_TMPFILE, b, sizeof(b)), "O_RDWR|O_TMPFILE");
+	assert_string_equal(decode_open_flags(O_RDWR | O_TMPFILE, b, sizeof(b)),
+			    "O_RDWR|O_TMPFILE");
 }
 
 static void test_image_split(void **state)
@@ -334,10 +338,10 @@ static void test_meta_from_pod_list(void **state)
 	struct k8s_meta *m = k8s_meta_new();
 	struct k8s_pod_meta pm;
 	json_t *list = json_loads(
-		"{\"items\":[{\"metadata\":{\"name\":\"web-1\",\"namespace\":\"shop\",\"uid\":\"u1\"},"
-		"\"status\":{\"containerStatuses\":[{\"name\":\"nginx\",\"image\":\"nginx:1.25\","
-		"\"containerID\":\"containerd://" ID "\"},{\"name\":\"pending\",\"image\":\"x\"}]}}]}",
-		0, NULL);
+	    "{\"items\":[{\"metadata\":{\"name\":\"web-1\",\"namespace\":\"shop\",\"uid\":\"u1\"},"
+	    "\"status\":{\"containerStatuses\":[{\"name\":\"nginx\",\"image\":\"nginx:1.25\","
+	    "\"containerID\":\"containerd://" ID "\"},{\"name\":\"pending\",\"image\":\"x\"}]}}]}",
+	    0, NULL);
 
 	assert_non_null(list);
 	assert_int_equal(k8s_meta_set_pods(m, list), 1);
@@ -359,14 +363,14 @@ static void test_meta_from_pod_list(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_exec_in_container, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_exec_on_host_and_unknown_pod, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_open_flags_and_paths, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_connect_accept, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_fork_exit_and_bad_records, setup, teardown),
-		cmocka_unit_test(test_open_flags_text),
-		cmocka_unit_test(test_image_split),
-		cmocka_unit_test(test_meta_from_pod_list),
+	    cmocka_unit_test_setup_teardown(test_exec_in_container, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_exec_on_host_and_unknown_pod, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_open_flags_and_paths, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_connect_accept, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_fork_exit_and_bad_records, setup, teardown),
+	    cmocka_unit_test(test_open_flags_text),
+	    cmocka_unit_test(test_image_split),
+	    cmocka_unit_test(test_meta_from_pod_list),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

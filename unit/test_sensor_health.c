@@ -74,9 +74,9 @@ static json_t *cond(json_t *status, const char *type)
 	json_t *c;
 	size_t i;
 
-	json_array_foreach(json_object_get(status, "conditions"), i, c)
-		if (!strcmp(json_string_value(json_object_get(c, "type")), type))
-			return c;
+	json_array_foreach(
+	    json_object_get(status, "conditions"), i,
+	    c) if (!strcmp(json_string_value(json_object_get(c, "type")), type)) return c;
 	return NULL;
 }
 
@@ -155,7 +155,8 @@ static void test_report_seed(void **state)
 				  "\"lastTransitionTime\":\"2020-01-01T00:00:00Z\"},"
 				  "{\"type\":\"ProbeLoaded\",\"status\":\"False\","
 				  "\"lastTransitionTime\":\"2020-01-01T00:00:00Z\"}]",
-				  0, NULL), *j;
+				  0, NULL),
+	       *j;
 
 	report_state_seed(st, prev);
 	base(&s);
@@ -176,7 +177,7 @@ static void test_metrics_and_http(void **state)
 {
 	struct health_snapshot id;
 	struct health *h;
-	uint64_t drops[2] = { 0, 7 };
+	uint64_t drops[2] = {0, 7};
 	char *text, url[128];
 	size_t len;
 	CURL *c;
@@ -248,9 +249,9 @@ static int on_post(const struct httpd_request *req, struct httpd_response *resp,
 
 static void test_http_output_retries(void **state)
 {
-	struct sink_srv s = { .lock = PTHREAD_MUTEX_INITIALIZER, .fail_first = 2 };
-	struct httpd_opts ho = { .addr = "127.0.0.1:0" };
-	struct output_http_opts oo = { .backoff_base_ms = 20, .max_attempts = 5 };
+	struct sink_srv s = {.lock = PTHREAD_MUTEX_INITIALIZER, .fail_first = 2};
+	struct httpd_opts ho = {.addr = "127.0.0.1:0"};
+	struct output_http_opts oo = {.backoff_base_ms = 20, .max_attempts = 5};
 	struct httpd *srv;
 	struct output *o;
 	char url[128];
@@ -276,8 +277,11 @@ static void test_http_output_retries(void **state)
 
 static void test_http_output_drops(void **state)
 {
-	struct output_http_opts oo = { .queue_len = 4, .max_attempts = 2, .backoff_base_ms = 10,
-				       .timeout_ms = 200, .drain_ms = 100 };
+	struct output_http_opts oo = {.queue_len = 4,
+				      .max_attempts = 2,
+				      .backoff_base_ms = 10,
+				      .timeout_ms = 200,
+				      .drain_ms = 100};
 	struct output *o;
 	int i, full = 0;
 
@@ -289,14 +293,15 @@ static void test_http_output_drops(void **state)
 	assert_true(full > 0); /* the queue is bounded */
 	for (i = 0; i < 300 && output_drops(o) < 20; i++)
 		usleep(10000);
-	assert_int_equal(output_drops(o), 20); /* every alert is either queued-then-dropped or refused */
+	assert_int_equal(output_drops(o),
+			 20); /* every alert is either queued-then-dropped or refused */
 	assert_int_equal(output_delivered(o), 0);
 	output_close(o);
 }
 
 static void test_file_output(void **state)
 {
-	char path[] = "/tmp/vigil-test-out.XXXXXX", spec[64], buf[64] = { 0 };
+	char path[] = "/tmp/vigil-test-out.XXXXXX", spec[64], buf[64] = {0};
 	struct output *o;
 	FILE *f;
 	int fd = mkstemp(path);
@@ -320,13 +325,13 @@ static void test_file_output(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_ready),
-		cmocka_unit_test(test_report_conditions),
-		cmocka_unit_test(test_report_seed),
-		cmocka_unit_test(test_metrics_and_http),
-		cmocka_unit_test(test_http_output_retries),
-		cmocka_unit_test(test_http_output_drops),
-		cmocka_unit_test(test_file_output),
+	    cmocka_unit_test(test_ready),
+	    cmocka_unit_test(test_report_conditions),
+	    cmocka_unit_test(test_report_seed),
+	    cmocka_unit_test(test_metrics_and_http),
+	    cmocka_unit_test(test_http_output_retries),
+	    cmocka_unit_test(test_http_output_drops),
+	    cmocka_unit_test(test_file_output),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

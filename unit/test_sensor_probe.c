@@ -42,21 +42,22 @@ static void test_buffer_presets(void **state)
 
 static void test_preflight_btf_missing(void **state)
 {
-	struct probe_opts o = { .btf_path = "/nonexistent/vmlinux" };
+	struct probe_opts o = {.btf_path = "/nonexistent/vmlinux"};
 	struct probe_report r;
 
 	assert_int_equal(probe_preflight(&o, &r), -ENOENT);
 	assert_int_equal(r.reason, PROBE_R_BTF_NOT_AVAILABLE);
 	assert_string_equal(probe_reason_name(r.reason), "BTFNotAvailable");
 	assert_false(r.btf_present);
-	assert_string_equal(r.message, "BTF /nonexistent/vmlinux: ENOENT: No such file or directory");
+	assert_string_equal(r.message,
+			    "BTF /nonexistent/vmlinux: ENOENT: No such file or directory");
 	assert_non_null(strstr(r.fix, "--btf"));
 }
 
 static void test_preflight_btf_garbage(void **state)
 {
 	char path[] = "/tmp/vigil-test-btf.XXXXXX";
-	struct probe_opts o = { .btf_path = path };
+	struct probe_opts o = {.btf_path = path};
 	struct probe_report r;
 	int fd = mkstemp(path);
 
@@ -70,7 +71,7 @@ static void test_preflight_btf_garbage(void **state)
 
 static void test_preflight_env_override(void **state)
 {
-	struct probe_opts o = { 0 };
+	struct probe_opts o = {0};
 	struct probe_report r;
 
 	setenv("VIGIL_BTF_PATH", "/nonexistent/from-env", 1);
@@ -82,7 +83,7 @@ static void test_preflight_env_override(void **state)
 
 static void test_preflight_bad_preset(void **state)
 {
-	struct probe_opts o = { .buffer_preset = 12 };
+	struct probe_opts o = {.buffer_preset = 12};
 	struct probe_report r;
 
 	assert_int_equal(probe_preflight(&o, &r), -EINVAL);
@@ -90,28 +91,29 @@ static void test_preflight_bad_preset(void **state)
 }
 
 static const char verifier_log[] =
-	"libbpf: prog 'vigil_exit': BPF program load failed: Permission denied\n"
-	"libbpf: prog 'vigil_exit': -- BEGIN PROG LOAD LOG --\n"
-	"0: R1=ctx() R10=fp0\n"
-	"; int BPF_PROG(vigil_exit, struct task_struct *p) @ vigil.bpf.c:320\n"
-	"0: (79) r6 = *(u64 *)(r1 +0)\n"
-	"1: (79) r1 = *(u64 *)(r6 +8)\n"
-	"R1 invalid mem access 'scalar'\n"
-	"processed 2 insns (limit 1000000) max_states_per_insn 0 total_states 0\n"
-	"-- END PROG LOAD LOG --\n"
-	"libbpf: prog 'vigil_exit': failed to load: -13\n"
-	"libbpf: prog 'vigil_other': BPF program load failed: Invalid argument\n"
-	"libbpf: failed to load object 'vigil_bpf'\n";
+    "libbpf: prog 'vigil_exit': BPF program load failed: Permission denied\n"
+    "libbpf: prog 'vigil_exit': -- BEGIN PROG LOAD LOG --\n"
+    "0: R1=ctx() R10=fp0\n"
+    "; int BPF_PROG(vigil_exit, struct task_struct *p) @ vigil.bpf.c:320\n"
+    "0: (79) r6 = *(u64 *)(r1 +0)\n"
+    "1: (79) r1 = *(u64 *)(r6 +8)\n"
+    "R1 invalid mem access 'scalar'\n"
+    "processed 2 insns (limit 1000000) max_states_per_insn 0 total_states 0\n"
+    "-- END PROG LOAD LOG --\n"
+    "libbpf: prog 'vigil_exit': failed to load: -13\n"
+    "libbpf: prog 'vigil_other': BPF program load failed: Invalid argument\n"
+    "libbpf: failed to load object 'vigil_bpf'\n";
 
 static void test_classify_verifier(void **state)
 {
-	struct probe_report r = { 0 };
+	struct probe_report r = {0};
 
 	probe_classify_load(-EACCES, verifier_log, &r);
 	assert_int_equal(r.reason, PROBE_R_VERIFIER_REJECTED);
 	assert_string_equal(r.prog, "vigil_exit"); /* the first one, not the cascade */
-	assert_string_equal(r.message, "verifier rejected program vigil_exit: R1 invalid mem access "
-				       "'scalar' (EACCES: Permission denied)");
+	assert_string_equal(r.message,
+			    "verifier rejected program vigil_exit: R1 invalid mem access "
+			    "'scalar' (EACCES: Permission denied)");
 	assert_non_null(strstr(r.log_tail, "1: (79) r1 = *(u64 *)(r6 +8)"));
 	assert_null(strstr(r.log_tail, "END PROG LOAD LOG"));
 	assert_null(strstr(r.log_tail, "vigil_other"));
@@ -119,7 +121,7 @@ static void test_classify_verifier(void **state)
 
 static void test_classify_other(void **state)
 {
-	struct probe_report r = { 0 };
+	struct probe_report r = {0};
 
 	probe_classify_load(-524, "libbpf: prog 'x': failed to attach: -524\n", &r);
 	assert_int_equal(r.reason, PROBE_R_KERNEL_TOO_OLD);
@@ -164,7 +166,7 @@ static void on_event(void *ctx, const struct vigil_event *e, size_t len)
 
 static void test_live_probe(void **state)
 {
-	struct probe_opts o = { .buffer_preset = 1, .on_event = on_event };
+	struct probe_opts o = {.buffer_preset = 1, .on_event = on_event};
 	struct probe_report r;
 	struct probe *p = NULL;
 	uint64_t ev = 0, dr = 0;
@@ -176,7 +178,8 @@ static void test_live_probe(void **state)
 		return;
 	}
 	if (probe_start(&o, &p, &r)) {
-		print_message("probe did not load: %s: %s\n", probe_reason_name(r.reason), r.message);
+		print_message("probe did not load: %s: %s\n", probe_reason_name(r.reason),
+			      r.message);
 		assert_true(r.reason == PROBE_R_MISSING_CAPABILITIES);
 		skip();
 		return;
@@ -202,16 +205,16 @@ static void test_live_probe(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_strerror_names),
-		cmocka_unit_test(test_buffer_presets),
-		cmocka_unit_test(test_preflight_btf_missing),
-		cmocka_unit_test(test_preflight_btf_garbage),
-		cmocka_unit_test(test_preflight_env_override),
-		cmocka_unit_test(test_preflight_bad_preset),
-		cmocka_unit_test(test_classify_verifier),
-		cmocka_unit_test(test_classify_other),
-		cmocka_unit_test(test_syscall_table),
-		cmocka_unit_test(test_live_probe),
+	    cmocka_unit_test(test_strerror_names),
+	    cmocka_unit_test(test_buffer_presets),
+	    cmocka_unit_test(test_preflight_btf_missing),
+	    cmocka_unit_test(test_preflight_btf_garbage),
+	    cmocka_unit_test(test_preflight_env_override),
+	    cmocka_unit_test(test_preflight_bad_preset),
+	    cmocka_unit_test(test_classify_verifier),
+	    cmocka_unit_test(test_classify_other),
+	    cmocka_unit_test(test_syscall_table),
+	    cmocka_unit_test(test_live_probe),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -24,7 +24,8 @@ static void test_container_id_patterns(void **state)
 	assert_true(proc_container_id("cri-containerd-" ID ".scope", out));
 	assert_string_equal(out, ID);
 	assert_true(proc_container_id("/kubepods.slice/kubepods-besteffort.slice/"
-				      "kubepods-besteffort-pod1234.slice/cri-containerd-" ID ".scope",
+				      "kubepods-besteffort-pod1234.slice/cri-containerd-" ID
+				      ".scope",
 				      out));
 	assert_string_equal(out, ID);
 	assert_true(proc_container_id("/kubepods.slice/crio-" ID ".scope", out));
@@ -139,8 +140,9 @@ static void test_seed_from_fake_proc(void **state)
 	struct proc_table *t = proc_table_new();
 	struct proc_entry *e;
 	const char cmdline[] = "postgres\0-D\0/var/lib/pg\0";
-	const char status[] = "Name:\tpostgres\nUid:\t999\t1000\t999\t999\nGid:\t998\t998\t998\t998\n"
-			      "NSpid:\t4242\t7\n";
+	const char status[] =
+	    "Name:\tpostgres\nUid:\t999\t1000\t999\t999\nGid:\t998\t998\t998\t998\n"
+	    "NSpid:\t4242\t7\n";
 	const char stat[] = "4242 (postgres: main) S 4200 4242 4242 34816 0 0";
 	const char cgroup[] = "0::/kubepods.slice/cri-containerd-" ID ".scope\n";
 
@@ -206,14 +208,14 @@ static void test_user_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_container_id_patterns),
-		cmocka_unit_test(test_container_id_rejects),
-		cmocka_unit_test(test_join_args),
-		cmocka_unit_test(test_table_fork_exec_exit),
-		cmocka_unit_test(test_table_grows),
-		cmocka_unit_test(test_seed_from_fake_proc),
-		cmocka_unit_test(test_seed_real_proc),
-		cmocka_unit_test(test_user_names),
+	    cmocka_unit_test(test_container_id_patterns),
+	    cmocka_unit_test(test_container_id_rejects),
+	    cmocka_unit_test(test_join_args),
+	    cmocka_unit_test(test_table_fork_exec_exit),
+	    cmocka_unit_test(test_table_grows),
+	    cmocka_unit_test(test_seed_from_fake_proc),
+	    cmocka_unit_test(test_seed_real_proc),
+	    cmocka_unit_test(test_user_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

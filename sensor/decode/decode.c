@@ -78,13 +78,19 @@ const char *decode_open_flags(uint64_t f, char *buf, size_t len)
 		uint64_t bit;
 		const char *name;
 	} bits[] = {
-		{ O_CREAT, "O_CREAT" },	      { O_EXCL, "O_EXCL" },
-		{ O_NOCTTY, "O_NOCTTY" },     { O_TRUNC, "O_TRUNC" },
-		{ O_APPEND, "O_APPEND" },     { O_NONBLOCK, "O_NONBLOCK" },
-		{ O_DSYNC, "O_DSYNC" },	      { O_DIRECT, "O_DIRECT" },
-		{ 0100000 /* the kernel's O_LARGEFILE; glibc defines 0 */, "O_LARGEFILE" }, { O_NOFOLLOW, "O_NOFOLLOW" },
-		{ O_NOATIME, "O_NOATIME" },   { O_CLOEXEC, "O_CLOEXEC" },
-		{ O_PATH, "O_PATH" },
+	    {O_CREAT, "O_CREAT"},
+	    {O_EXCL, "O_EXCL"},
+	    {O_NOCTTY, "O_NOCTTY"},
+	    {O_TRUNC, "O_TRUNC"},
+	    {O_APPEND, "O_APPEND"},
+	    {O_NONBLOCK, "O_NONBLOCK"},
+	    {O_DSYNC, "O_DSYNC"},
+	    {O_DIRECT, "O_DIRECT"},
+	    {0100000 /* the kernel's O_LARGEFILE; glibc defines 0 */, "O_LARGEFILE"},
+	    {O_NOFOLLOW, "O_NOFOLLOW"},
+	    {O_NOATIME, "O_NOATIME"},
+	    {O_CLOEXEC, "O_CLOEXEC"},
+	    {O_PATH, "O_PATH"},
 	};
 	size_t i, n;
 
@@ -368,7 +374,7 @@ static int decode_syscall(struct decoder *d, const struct vigil_event *e, size_t
 			  struct rules_event *ev)
 {
 	const struct probe_syscall *sc = probe_syscall_by_nr(e->nr);
-	const char *strs[6] = { 0 };
+	const char *strs[6] = {0};
 	struct proc_entry *p;
 	int i, k = 0;
 
@@ -391,21 +397,21 @@ static int decode_syscall(struct decoder *d, const struct vigil_event *e, size_t
 		if (!v) {
 			long a = (long)e->args[i];
 
-			if (!strcmp(n, "flags") && (ev->type == RULES_EVT_open ||
-						    ev->type == RULES_EVT_openat))
+			if (!strcmp(n, "flags") &&
+			    (ev->type == RULES_EVT_open || ev->type == RULES_EVT_openat))
 				v = decode_open_flags(a, d->flags, sizeof(d->flags));
 			else if (!strcmp(n, "mode"))
 				snprintf(d->argtxt[i], sizeof(d->argtxt[i]), "0%lo", a & 07777),
-					v = d->argtxt[i];
+				    v = d->argtxt[i];
 			else if (!strcmp(n, "request") && ptrace_req(a))
 				v = ptrace_req(a);
 			else if (!strcmp(n, "dirfd") || !strcmp(n, "olddirfd") ||
 				 !strcmp(n, "newdirfd") || !strcmp(n, "fd"))
 				snprintf(d->argtxt[i], sizeof(d->argtxt[i]), "%d", (int)a),
-					v = d->argtxt[i];
+				    v = d->argtxt[i];
 			else
 				snprintf(d->argtxt[i], sizeof(d->argtxt[i]), "%ld", a),
-					v = d->argtxt[i];
+				    v = d->argtxt[i];
 		}
 		rules_event_push_arg(ev, n, v);
 	}
@@ -442,7 +448,8 @@ static int decode_syscall(struct decoder *d, const struct vigil_event *e, size_t
 			rules_event_set_str(ev, RULES_F_FD_NAMERAW, strs[pi]);
 		}
 		rules_event_set_num(ev, RULES_F_FD_NUM, e->res >= 0 ? e->res : -1);
-		rules_event_set_str(ev, RULES_F_FD_TYPE, flags & O_DIRECTORY ? "directory" : "file");
+		rules_event_set_str(ev, RULES_F_FD_TYPE,
+				    flags & O_DIRECTORY ? "directory" : "file");
 		rules_event_set_str(ev, RULES_F_FD_TYPECHAR, flags & O_DIRECTORY ? "d" : "f");
 		break;
 	}
@@ -530,10 +537,9 @@ static int decode_exec(struct decoder *d, const struct vigil_event *e, size_t le
 		p->start_ns = e->start_ns;
 		p->cgroup_id = e->cgroup_id;
 	}
-	ev->type = probe_syscall_by_nr(e->nr) &&
-				   !strcmp(probe_syscall_name(e->nr), "execveat")
-			   ? RULES_EVT_execveat
-			   : RULES_EVT_execve;
+	ev->type = probe_syscall_by_nr(e->nr) && !strcmp(probe_syscall_name(e->nr), "execveat")
+		       ? RULES_EVT_execveat
+		       : RULES_EVT_execve;
 	if (filename)
 		rules_event_push_arg(ev, "filename", filename);
 	fill_common(d, e, p, ev);

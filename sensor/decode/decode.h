@@ -39,7 +39,8 @@ void decode_sync_clock(struct decoder *d);
 
 /* Decodes record e (len bytes) into ev (reset first). Returns DECODE_EVAL, DECODE_SKIP or
  * -EINVAL for a malformed record. */
-int decode_event(struct decoder *d, const struct vigil_event *e, size_t len, struct rules_event *ev);
+int decode_event(struct decoder *d, const struct vigil_event *e, size_t len,
+		 struct rules_event *ev);
 
 /* Formats open(2) flags as Falco prints them: "O_RDONLY|O_CLOEXEC". Returns buf. */
 const char *decode_open_flags(uint64_t flags, char *buf, size_t len);

@@ -41,7 +41,7 @@ bool health_events_flowing(const struct health_snapshot *s)
 	uint64_t w = (uint64_t)(s->events_window_s > 0 ? s->events_window_s : 10) * 1000000000ull;
 
 	return s->last_event_ns && s->now_ns >= s->last_event_ns ? s->now_ns - s->last_event_ns <= w
-								  : s->last_event_ns != 0;
+								 : s->last_event_ns != 0;
 }
 
 bool health_ready(const struct health_snapshot *s, char *why, size_t len)
@@ -285,7 +285,7 @@ static void metric(struct buf *b, const char *name, const char *type, const char
 int health_metrics_render(struct health *h, char **out, size_t *len)
 {
 	struct health_snapshot *s = malloc(sizeof(*s));
-	struct buf b = { .cap = 8192 };
+	struct buf b = {.cap = 8192};
 	size_t i;
 	int c;
 
@@ -396,7 +396,7 @@ static int on_metrics(const struct httpd_request *req, struct httpd_response *re
 
 int health_serve(struct health *h, const char *addr)
 {
-	struct httpd_opts o = { .addr = addr };
+	struct httpd_opts o = {.addr = addr};
 	int err;
 
 	err = httpd_new(&o, &h->srv);

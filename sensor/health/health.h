@@ -31,7 +31,8 @@ struct health_snapshot {
 	int events_window_s; /* EventsFlowing when the last event is younger than this */
 	/* probe */
 	bool probe_attached;
-	char probe_reason[32]; /* "Loaded", "BTFNotAvailable", ... ("Pending" before the first try) */
+	char probe_reason[32]; /* "Loaded", "BTFNotAvailable", ... ("Pending" before the first try)
+				*/
 	char probe_message[768];
 	char probe_fix[256];
 	bool btf_present;
@@ -39,9 +40,9 @@ struct health_snapshot {
 	char caps_missing[128];
 	uint64_t ring_bytes;
 	/* rules */
-	bool rules_active;	/* some set is evaluating (maybe an older one) */
-	bool rules_loaded;	/* the latest set loaded (RulesLoaded condition) */
-	char rules_reason[32];	/* "Loaded", "InvalidRules", "NoRules" */
+	bool rules_active;	 /* some set is evaluating (maybe an older one) */
+	bool rules_loaded;	 /* the latest set loaded (RulesLoaded condition) */
+	char rules_reason[32];	 /* "Loaded", "InvalidRules", "NoRules" */
 	char rules_message[768]; /* e.g. the first error, "FILE:LINE:COL: ..." */
 	char rules_hash[65];
 	uint64_t rule_count;
@@ -63,7 +64,8 @@ struct health_snapshot {
 /* Current CLOCK_REALTIME in ns. */
 uint64_t health_now_ns(void);
 
-/* True when s says detection works at s->now_ns; otherwise why (may be NULL) says what's missing. */
+/* True when s says detection works at s->now_ns; otherwise why (may be NULL) says what's missing.
+ */
 bool health_ready(const struct health_snapshot *s, char *why, size_t len);
 
 /* True when events arrived within the window at s->now_ns. */

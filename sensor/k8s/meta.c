@@ -144,13 +144,14 @@ int k8s_meta_load_file(struct k8s_meta *m, const char *path)
 	pthread_mutex_lock(&m->lock);
 	json_object_foreach(root, cid, v)
 	{
-		struct k8s_pod_meta meta = { 0 };
+		struct k8s_pod_meta meta = {0};
 
 		cpy(meta.ns, sizeof(meta.ns), json_string_value(json_object_get(v, "namespace")));
 		cpy(meta.pod, sizeof(meta.pod), json_string_value(json_object_get(v, "pod")));
 		cpy(meta.container, sizeof(meta.container),
 		    json_string_value(json_object_get(v, "container")));
-		cpy(meta.pod_uid, sizeof(meta.pod_uid), json_string_value(json_object_get(v, "uid")));
+		cpy(meta.pod_uid, sizeof(meta.pod_uid),
+		    json_string_value(json_object_get(v, "uid")));
 		fill_image(&meta, json_string_value(json_object_get(v, "image")));
 		err = put_locked(m, cid, true, &meta);
 		if (err)
@@ -185,8 +186,8 @@ int k8s_meta_set_pods(struct k8s_meta *m, json_t *podlist)
 	{
 		json_t *md = json_object_get(pod, "metadata");
 		json_t *st = json_object_get(pod, "status");
-		const char *lists[] = { "containerStatuses", "initContainerStatuses",
-					"ephemeralContainerStatuses" };
+		const char *lists[] = {"containerStatuses", "initContainerStatuses",
+				       "ephemeralContainerStatuses"};
 		size_t l;
 
 		for (l = 0; l < 3; l++) {
@@ -194,9 +195,9 @@ int k8s_meta_set_pods(struct k8s_meta *m, json_t *podlist)
 
 			json_array_foreach(json_object_get(st, lists[l]), j, cs)
 			{
-				struct k8s_pod_meta meta = { 0 };
+				struct k8s_pod_meta meta = {0};
 				const char *cid = strip_runtime(
-					json_string_value(json_object_get(cs, "containerID")));
+				    json_string_value(json_object_get(cs, "containerID")));
 
 				if (!cid || !*cid)
 					continue;
@@ -254,7 +255,7 @@ static void *refresher(void *arg)
 	kube_path(path, sizeof(path), &kube_res_pods, NULL, NULL, NULL);
 	snprintf(sel, sizeof(sel), "spec.nodeName=%s", m->node);
 	for (;;) {
-		struct kube_list_opts lo = { .field_selector = sel };
+		struct kube_list_opts lo = {.field_selector = sel};
 		struct kube_error ke;
 		json_t *list = NULL;
 		struct timespec ts;
@@ -266,8 +267,9 @@ static void *refresher(void *arg)
 			vlog_debug("k8s", "node=%s containers=%d", m->node, n);
 			json_decref(list);
 		} else {
-			vlog_warn("k8s", "msg=\"listing pods failed\" node=%s code=%d reason=%s "
-					 "message=\"%s\"",
+			vlog_warn("k8s",
+				  "msg=\"listing pods failed\" node=%s code=%d reason=%s "
+				  "message=\"%s\"",
 				  m->node, ke.code, ke.reason, ke.message);
 		}
 		clock_gettime(CLOCK_REALTIME, &ts);

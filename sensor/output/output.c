@@ -61,10 +61,10 @@ static void file_close(void *impl)
 	free(s);
 }
 
-static const struct output_sink_ops stdout_ops = { "stdout", file_emit, file_drops, file_delivered,
-						    file_close };
-static const struct output_sink_ops file_ops = { "file", file_emit, file_drops, file_delivered,
-						  file_close };
+static const struct output_sink_ops stdout_ops = {"stdout", file_emit, file_drops, file_delivered,
+						  file_close};
+static const struct output_sink_ops file_ops = {"file", file_emit, file_drops, file_delivered,
+						file_close};
 
 static int open_file(FILE *f, bool own, const struct output_sink_ops *ops, struct output **out)
 {
@@ -157,7 +157,7 @@ static void *http_worker(void *arg)
 {
 	struct http_sink *s = arg;
 	CURL *c = curl_easy_init();
-	struct timespec deadline = { 0 };
+	struct timespec deadline = {0};
 
 	pthread_mutex_lock(&s->lock);
 	for (;;) {
@@ -191,8 +191,9 @@ static void *http_worker(void *arg)
 			    (deadline.tv_sec && now.tv_sec >= deadline.tv_sec)) {
 				s->drops++;
 				if (!(s->drops & (s->drops - 1))) /* 1, 2, 4, 8...: no log flood */
-					vlog_warn("output", "sink=http url=%s msg=\"alert dropped after "
-							    "%d attempts\" drops=%llu",
+					vlog_warn("output",
+						  "sink=http url=%s msg=\"alert dropped after "
+						  "%d attempts\" drops=%llu",
 						  s->url, attempt, (unsigned long long)s->drops);
 				break;
 			}
@@ -235,7 +236,7 @@ static int http_emit(void *impl, const char *line, size_t len)
 	}
 	memcpy(copy, line, len);
 	copy[len] = '\0';
-	s->q[(s->head + s->count) % s->o.queue_len] = (struct item){ copy, len };
+	s->q[(s->head + s->count) % s->o.queue_len] = (struct item){copy, len};
 	s->count++;
 	pthread_cond_signal(&s->cond);
 out:
@@ -283,8 +284,8 @@ static void http_close(void *impl)
 	free(s);
 }
 
-static const struct output_sink_ops http_ops = { "http", http_emit, http_drops, http_delivered,
-						  http_close };
+static const struct output_sink_ops http_ops = {"http", http_emit, http_drops, http_delivered,
+						http_close};
 
 int output_open_http(const char *url, const struct output_http_opts *opts, struct output **out)
 {

@@ -32,16 +32,17 @@ struct output {
 };
 
 struct output_http_opts {
-	size_t queue_len;	/* alerts waiting at most [1024] */
-	int max_attempts;	/* per alert, the first included [5] */
-	int backoff_base_ms;	/* first retry wait, doubling [100] */
-	int backoff_max_ms;	/* [5000] */
-	int timeout_ms;		/* per request [5000] */
-	int drain_ms;		/* how long close() keeps delivering [2000] */
+	size_t queue_len;    /* alerts waiting at most [1024] */
+	int max_attempts;    /* per alert, the first included [5] */
+	int backoff_base_ms; /* first retry wait, doubling [100] */
+	int backoff_max_ms;  /* [5000] */
+	int timeout_ms;	     /* per request [5000] */
+	int drain_ms;	     /* how long close() keeps delivering [2000] */
 };
 
 /* Opens a sink from its spec ("json", "stdout", "file:/var/log/x.json", "http:URL" or a URL
- * starting with http:// or https://). *out is new (free with output_close). 0, -EINVAL or -errno. */
+ * starting with http:// or https://). *out is new (free with output_close). 0, -EINVAL or -errno.
+ */
 int output_open(const char *spec, struct output **out);
 
 /* Opens the HTTP sink with explicit options (NULL: defaults). url borrowed (copied). */

@@ -205,7 +205,8 @@ static bool kernel_accounts_bpf_memcg(void)
 	struct utsname u;
 	int r, major = 0, minor = 0;
 
-	r = libbpf_probe_bpf_helper(BPF_PROG_TYPE_SOCKET_FILTER, BPF_FUNC_ktime_get_coarse_ns, NULL);
+	r = libbpf_probe_bpf_helper(BPF_PROG_TYPE_SOCKET_FILTER, BPF_FUNC_ktime_get_coarse_ns,
+				    NULL);
 	if (r >= 0)
 		return r == 1;
 	/* cannot probe (no CAP_BPF): fall back to the release number */
@@ -220,10 +221,10 @@ static int check_caps(struct probe_report *rep)
 		cap_value_t cap;
 		const char *name;
 	} need[] = {
-		{ CAP_BPF, "CAP_BPF" },
-		{ CAP_PERFMON, "CAP_PERFMON" },
-		{ CAP_SYS_RESOURCE, "CAP_SYS_RESOURCE" },
-		{ CAP_SYS_ADMIN, "CAP_SYS_ADMIN" },
+	    {CAP_BPF, "CAP_BPF"},
+	    {CAP_PERFMON, "CAP_PERFMON"},
+	    {CAP_SYS_RESOURCE, "CAP_SYS_RESOURCE"},
+	    {CAP_SYS_ADMIN, "CAP_SYS_ADMIN"},
 	};
 	int n = sizeof(need) / sizeof(need[0]);
 	int paranoid = 2, last = 0, i;
@@ -257,12 +258,13 @@ static int check_caps(struct probe_report *rep)
 	}
 	cap_free(caps);
 	if (rep->caps_missing[0]) {
-		set_msg(rep, PROBE_R_MISSING_CAPABILITIES, -EPERM,
-			"grant the sensor container CAP_BPF, CAP_PERFMON and CAP_SYS_RESOURCE (and "
-			"CAP_SYS_ADMIN when kernel.perf_event_paranoid > 2); check that no admission "
-			"policy strips them",
-			"missing capabilities: %s (perf_event_paranoid=%d)", rep->caps_missing,
-			paranoid);
+		set_msg(
+		    rep, PROBE_R_MISSING_CAPABILITIES, -EPERM,
+		    "grant the sensor container CAP_BPF, CAP_PERFMON and CAP_SYS_RESOURCE (and "
+		    "CAP_SYS_ADMIN when kernel.perf_event_paranoid > 2); check that no admission "
+		    "policy strips them",
+		    "missing capabilities: %s (perf_event_paranoid=%d)", rep->caps_missing,
+		    paranoid);
 		return -EPERM;
 	}
 	return 0;
@@ -270,9 +272,9 @@ static int check_caps(struct probe_report *rep)
 
 static int check_btf(const char *path, bool custom, struct probe_report *rep)
 {
-	static const char *const tps[] = { "btf_trace_sys_exit", "btf_trace_sched_process_exec",
-					     "btf_trace_sched_process_fork",
-					     "btf_trace_sched_process_exit" };
+	static const char *const tps[] = {"btf_trace_sys_exit", "btf_trace_sched_process_exec",
+					  "btf_trace_sched_process_fork",
+					  "btf_trace_sched_process_exit"};
 	struct btf *btf;
 	char eb[96];
 	size_t i;
@@ -282,9 +284,10 @@ static int check_btf(const char *path, bool custom, struct probe_report *rep)
 	if (access(path, R_OK) < 0) {
 		err = -errno;
 		set_msg(rep, PROBE_R_BTF_NOT_AVAILABLE, err,
-			custom ? "point --btf / VIGIL_BTF_PATH at a readable BTF file for this kernel"
-			       : "run a kernel built with CONFIG_DEBUG_INFO_BTF=y, or give a BTF file "
-				 "for this kernel with --btf",
+			custom
+			    ? "point --btf / VIGIL_BTF_PATH at a readable BTF file for this kernel"
+			    : "run a kernel built with CONFIG_DEBUG_INFO_BTF=y, or give a BTF file "
+			      "for this kernel with --btf",
 			"BTF %s: %s", path, probe_strerror(err, eb, sizeof(eb)));
 		return err;
 	}
@@ -293,10 +296,11 @@ static int check_btf(const char *path, bool custom, struct probe_report *rep)
 	err = libbpf_get_error(btf);
 	log_end();
 	if (err) {
-		set_msg(rep, PROBE_R_BTF_NOT_AVAILABLE, err,
-			"the BTF file is damaged or not BTF; regenerate it (bpftool btf dump) or drop "
-			"the override",
-			"BTF %s does not parse: %s", path, probe_strerror(err, eb, sizeof(eb)));
+		set_msg(
+		    rep, PROBE_R_BTF_NOT_AVAILABLE, err,
+		    "the BTF file is damaged or not BTF; regenerate it (bpftool btf dump) or drop "
+		    "the override",
+		    "BTF %s does not parse: %s", path, probe_strerror(err, eb, sizeof(eb)));
 		return err;
 	}
 	rep->btf_present = true;
@@ -328,10 +332,12 @@ static int check_features(struct probe_report *rep)
 	if (r < 0) {
 		set_msg(rep, r == -EPERM ? PROBE_R_MISSING_CAPABILITIES : PROBE_R_LOAD_FAILED, r,
 			"check the capabilities and seccomp/LSM policy of the sensor",
-			"probing BPF_MAP_TYPE_RINGBUF failed: %s", probe_strerror(r, eb, sizeof(eb)));
+			"probing BPF_MAP_TYPE_RINGBUF failed: %s",
+			probe_strerror(r, eb, sizeof(eb)));
 		return r;
 	}
-	/* libbpf cannot probe BPF_PROG_TYPE_TRACING without a target; raw tracepoints are its base */
+	/* libbpf cannot probe BPF_PROG_TYPE_TRACING without a target; raw tracepoints are its base
+	 */
 	r = libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_RAW_TRACEPOINT, NULL);
 	if (r == 0) {
 		set_msg(rep, PROBE_R_KERNEL_TOO_OLD, -ENOTSUP, "run a kernel of 5.8 or later",
@@ -488,10 +494,11 @@ void probe_classify_load(int err, const char *log, struct probe_report *rep)
 	if (strstr(log, "BEGIN PROG LOAD LOG")) {
 		extract_verifier_log(log, rep);
 		l = verifier_error_line(rep->log_tail, ll, sizeof(ll));
-		set_msg(rep, PROBE_R_VERIFIER_REJECTED, err,
-			"this kernel's verifier rejects the probe: report the program and log to the "
-			"Vigil developers, or move the node to a supported kernel",
-			"verifier rejected program %s: %s (%s)", rep->prog[0] ? rep->prog : "?", l, eb);
+		set_msg(
+		    rep, PROBE_R_VERIFIER_REJECTED, err,
+		    "this kernel's verifier rejects the probe: report the program and log to the "
+		    "Vigil developers, or move the node to a supported kernel",
+		    "verifier rejected program %s: %s (%s)", rep->prog[0] ? rep->prog : "?", l, eb);
 		return;
 	}
 	last_line(log, ll, sizeof(ll));
@@ -503,7 +510,8 @@ void probe_classify_load(int err, const char *log, struct probe_report *rep)
 		   err == -ESRCH || strstr(log, "failed to find kernel BTF type ID")) {
 		set_msg(rep, PROBE_R_KERNEL_TOO_OLD, err,
 			"run a kernel of 5.8 or later with BTF tracepoints (tp_btf) support",
-			"kernel lacks a feature the probe needs: %s%s%s", eb, ll[0] ? "; " : "", ll);
+			"kernel lacks a feature the probe needs: %s%s%s", eb, ll[0] ? "; " : "",
+			ll);
 	} else if (strstr(log, "vmlinux BTF") || strstr(log, "failed to parse target BTF")) {
 		set_msg(rep, PROBE_R_BTF_NOT_AVAILABLE, err,
 			"run a kernel built with CONFIG_DEBUG_INFO_BTF=y, or give --btf",
@@ -642,6 +650,7 @@ int probe_counters(struct probe *p, uint64_t *events, uint64_t *drops, uint64_t 
 	if (n <= 0 || n > 1024)
 		return -ERANGE;
 	*events = *drops = 0;
+	memset(vals, 0, sizeof(vals)); /* written by the kernel; zeroed for memory checkers */
 	k = VIGIL_C_EVENTS;
 	if (bpf_map_lookup_elem(fd, &k, vals))
 		return -errno;

@@ -50,9 +50,9 @@ struct probe_opts {
 /* What preflight found and, on failure, why. Plain data, caller-owned. */
 struct probe_report {
 	enum probe_reason reason;
-	int err;		    /* negative errno of the failure, 0 when ok */
-	bool btf_present;	    /* the BTF file exists and parses */
-	char btf_path[256];	    /* the BTF file checked */
+	int err;	    /* negative errno of the failure, 0 when ok */
+	bool btf_present;   /* the BTF file exists and parses */
+	char btf_path[256]; /* the BTF file checked */
 	char kernel_release[65];
 	char caps_held[PROBE_CAPS_LEN];	   /* needed capabilities held, comma-separated */
 	char caps_missing[PROBE_CAPS_LEN]; /* needed capabilities missing, comma-separated */

@@ -9,9 +9,9 @@
 #include <stddef.h>
 
 struct probe_syscall {
-	const char *name; /* Falco evt.type, e.g. "openat" */
-	int nr;		  /* syscall number */
-	unsigned short cfg; /* VIGIL_SC_* */
+	const char *name;	 /* Falco evt.type, e.g. "openat" */
+	int nr;			 /* syscall number */
+	unsigned short cfg;	 /* VIGIL_SC_* */
 	const char *argnames[6]; /* evt.arg.<name> names of the raw arguments, NULL past the last */
 };
 

@@ -268,8 +268,8 @@ static bool hexrun(const char *s, size_t n)
 /* Checks one path component for a runtime pattern. */
 static bool component_id(const char *c, size_t len, char out[PROC_CID_LEN])
 {
-	static const char *const prefixes[] = { "cri-containerd-", "crio-", "docker-", "libpod-",
-						"containerd-" };
+	static const char *const prefixes[] = {"cri-containerd-", "crio-", "docker-", "libpod-",
+					       "containerd-"};
 	size_t i, pl;
 
 	if (len > 6 && !memcmp(c + len - 6, ".scope", 6))
@@ -282,7 +282,8 @@ static bool component_id(const char *c, size_t len, char out[PROC_CID_LEN])
 			return true;
 		}
 	}
-	/* cgroupfs driver: /kubepods/.../pod<uid>/<id>, /docker/<id>, /system.slice/containerd/<id> */
+	/* cgroupfs driver: /kubepods/.../pod<uid>/<id>, /docker/<id>, /system.slice/containerd/<id>
+	 */
 	if (len == 64 && hexrun(c, 64)) {
 		memcpy(out, c, 64);
 		out[64] = '\0';
@@ -482,8 +483,8 @@ struct idcache {
 	size_t n, cap;
 };
 
-static struct idcache users = { .lock = PTHREAD_MUTEX_INITIALIZER };
-static struct idcache groups = { .lock = PTHREAD_MUTEX_INITIALIZER };
+static struct idcache users = {.lock = PTHREAD_MUTEX_INITIALIZER};
+static struct idcache groups = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 static const char *idcache_get(struct idcache *c, uint32_t id, bool user)
 {

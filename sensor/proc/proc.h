@@ -21,12 +21,12 @@ struct proc_entry {
 	uint32_t tty;
 	uint32_t vpid;
 	uint64_t start_ns;
-	char name[16];	/* comm */
-	char *exe;	/* argv[0], new */
-	char *exepath;	/* the executable's path, new */
-	char *args;	/* arguments after argv[0], space-joined, new */
-	char *cmdline;	/* name + " " + args (Falco's proc.cmdline), new */
-	char *cwd;	/* new, may be NULL */
+	char name[16];		/* comm */
+	char *exe;		/* argv[0], new */
+	char *exepath;		/* the executable's path, new */
+	char *args;		/* arguments after argv[0], space-joined, new */
+	char *cmdline;		/* name + " " + args (Falco's proc.cmdline), new */
+	char *cwd;		/* new, may be NULL */
 	char cid[PROC_CID_LEN]; /* container id (12..64 hex) or "" on the host */
 	uint64_t cgroup_id;
 	bool from_proc; /* seeded from /proc rather than seen exec */

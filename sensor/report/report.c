@@ -145,8 +145,8 @@ json_t *report_build_status(struct report_state *st, const struct health_snapsho
 		set_cond(&c[1], "RulesLoaded", "True", "Loaded", "%llu rules, hash %s",
 			 (unsigned long long)s->rule_count, s->rules_hash);
 	else if (s->rules_active)
-		set_cond(&c[1], "RulesLoaded", "False", s->rules_reason[0] ? s->rules_reason
-									  : "InvalidRules",
+		set_cond(&c[1], "RulesLoaded", "False",
+			 s->rules_reason[0] ? s->rules_reason : "InvalidRules",
 			 "%s (still evaluating the last good rules, hash %s)", s->rules_message,
 			 s->rules_hash);
 	else
@@ -178,11 +178,10 @@ json_t *report_build_status(struct report_state *st, const struct health_snapsho
 
 		snprintf(c[i].ltt, sizeof(c[i].ltt), "%s",
 			 p && !strcmp(p->status, c[i].status) && p->ltt[0] ? p->ltt : now);
-		json_array_append_new(conds,
-				      json_pack("{s:s, s:s, s:s, s:s, s:s}", "type", c[i].type,
-						"status", c[i].status, "reason", c[i].reason,
-						"message", c[i].message, "lastTransitionTime",
-						c[i].ltt));
+		json_array_append_new(conds, json_pack("{s:s, s:s, s:s, s:s, s:s}", "type",
+						       c[i].type, "status", c[i].status, "reason",
+						       c[i].reason, "message", c[i].message,
+						       "lastTransitionTime", c[i].ltt));
 	}
 	memcpy(st->prev, c, sizeof(c));
 	st->nprev = NCOND;
@@ -213,11 +212,11 @@ int report_write(struct kube_client *c, struct report_state *st, const struct he
 	for (attempt = 0; attempt < 5; attempt++) {
 		rc = kube_get(c, path, &obj, err);
 		if (rc == -ENOENT) {
-			json_t *body = json_pack("{s:s, s:s, s:{s:s, s:{s:s}}, s:{s:s}}", "apiVersion",
-						 "vigil.dev/v1alpha1", "kind", "SensorNode",
-						 "metadata", "name", st->node, "labels",
-						 "app.kubernetes.io/managed-by", "vigil-sensor",
-						 "spec", "nodeName", st->node);
+			json_t *body =
+			    json_pack("{s:s, s:s, s:{s:s, s:{s:s}}, s:{s:s}}", "apiVersion",
+				      "vigil.dev/v1alpha1", "kind", "SensorNode", "metadata",
+				      "name", st->node, "labels", "app.kubernetes.io/managed-by",
+				      "vigil-sensor", "spec", "nodeName", st->node);
 
 			rc = kube_create(c, coll, body, &obj, err);
 			json_decref(body);
@@ -225,8 +224,8 @@ int report_write(struct kube_client *c, struct report_state *st, const struct he
 				continue; /* created meanwhile: read it again */
 		} else if (rc == 0 && !st->nprev) {
 			/* first write after a start: keep the server's transition times */
-			report_state_seed(st, json_object_get(json_object_get(obj, "status"),
-							      "conditions"));
+			report_state_seed(
+			    st, json_object_get(json_object_get(obj, "status"), "conditions"));
 		}
 		if (rc)
 			goto out;
@@ -279,8 +278,9 @@ static void *reporter_main(void *arg)
 		health_snapshot(r->h, s);
 		rc = report_write(r->c, r->st, s, &ke);
 		if (rc && !failing)
-			vlog_warn("report", "node=%s msg=\"SensorNode write failed\" code=%d reason=%s "
-					    "message=\"%s\"",
+			vlog_warn("report",
+				  "node=%s msg=\"SensorNode write failed\" code=%d reason=%s "
+				  "message=\"%s\"",
 				  r->st->node, ke.code, ke.reason, ke.message);
 		else if (!rc && failing)
 			vlog_info("report", "node=%s msg=\"SensorNode write works again\"",

@@ -58,7 +58,7 @@ static void watch_path(struct reloader *r, const char *path)
 /* Loads the set; swaps on success. */
 void reload_now(struct reloader *r)
 {
-	struct reload_result res = { 0 };
+	struct reload_result res = {0};
 	struct rules_diags *diags = NULL;
 	struct rules_set *rs = NULL;
 	char **files = NULL;
@@ -111,12 +111,14 @@ void reload_now(struct reloader *r)
 	res.hash = r->active ? rules_set_hash(r->active) : NULL;
 	res.rule_count = r->active ? rules_set_count(r->active) : 0;
 	if (res.ok)
-		vlog_info("rules", "msg=\"rules loaded\" files=%zu rules=%zu hash=%.12s changed=%d "
-				   "warnings=%zu",
+		vlog_info("rules",
+			  "msg=\"rules loaded\" files=%zu rules=%zu hash=%.12s changed=%d "
+			  "warnings=%zu",
 			  nfiles, res.rule_count, res.hash, res.changed, res.warnings);
 	else
-		vlog_error("rules", "msg=\"rules load failed, keeping the last good set\" error=\"%s\" "
-				    "active=%.12s",
+		vlog_error("rules",
+			   "msg=\"rules load failed, keeping the last good set\" error=\"%s\" "
+			   "active=%.12s",
 			   r->message, res.hash ? res.hash : "none");
 	rules_diags_free(diags);
 	rules_paths_free(files);

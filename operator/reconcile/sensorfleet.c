@@ -22,10 +22,10 @@
 struct fleet_state {
 	char key[320];
 	struct rollout_tracker *tr;
-	struct rollout_status written; /* last status we wrote */
+	struct rollout_status written; /* last status we wrote (we are its only writer) */
 	bool have_written;
-	char rv_before[64]; /* the fleet's resourceVersion our write was based on */
-	json_t *gap_nodes;  /* nodes with a non-zero gap gauge (object used as a set) */
+	char uid[64]; /* of the fleet incarnation `written` belongs to */
+	json_t *gap_nodes;  /* node -> the gap gauge values last set (encoded) */
 };
 
 struct sfctl {
@@ -346,8 +346,7 @@ static int write_status(struct sfctl *s, json_t *fleet, struct fleet_state *st,
 	} else {
 		st->written = *next;
 		st->have_written = true;
-		snprintf(st->rv_before, sizeof(st->rv_before), "%s",
-			 jstr(meta, "resourceVersion"));
+		snprintf(st->uid, sizeof(st->uid), "%s", jstr(meta, "uid"));
 	}
 out:
 	json_decref(a);
@@ -359,34 +358,34 @@ out:
 struct gap_ctx {
 	struct sfctl *s;
 	struct fleet_state *st;
-	json_t *now_set;
 };
 
+/* Sets the two per-node gauges when their value (0.1 s resolution) changed since the last set, so
+ * every node has its series and a step costs nothing for nodes whose gaps did not move. */
 static void gap_metric(const char *node, double gap_s, double rollout_gap_s, void *arg)
 {
 	struct gap_ctx *g = arg;
+	double key = (double)(int64_t)(gap_s * 10) * 1e6 + (double)(int64_t)(rollout_gap_s * 10);
+	json_t *last = json_object_get(g->st->gap_nodes, node);
 	char labels[400];
 
-	if (gap_s <= 0 && rollout_gap_s <= 0 && !json_object_get(g->st->gap_nodes, node))
+	if (last && json_real_value(last) == key)
 		return;
 	snprintf(labels, sizeof(labels), "fleet=\"%s\",node=\"%s\"", g->st->key, node);
 	metrics_gauge_set(g->s->mx, "vigil_sensorfleet_node_gap_seconds", labels, gap_s);
 	metrics_gauge_set(g->s->mx, "vigil_sensorfleet_node_rollout_gap_seconds", labels,
 			  rollout_gap_s);
-	if (gap_s > 0 || rollout_gap_s > 0)
-		json_object_set_new(g->now_set, node, json_true());
+	json_object_set_new(g->st->gap_nodes, node, json_real(key));
 }
 
 static void update_metrics(struct sfctl *s, struct fleet_state *st, const struct rollout_plan *p,
 			   int64_t now, double step_s)
 {
 	char labels[400];
-	struct gap_ctx g = { s, st, json_object() };
+	struct gap_ctx g = { s, st };
 
-	if (!s->mx || !g.now_set) {
-		json_decref(g.now_set);
+	if (!s->mx)
 		return;
-	}
 	metrics_observe(s->mx, "vigil_sensorfleet_step_seconds", "", step_s);
 	snprintf(labels, sizeof(labels), "fleet=\"%s\"", st->key);
 	if (p->n_steps)
@@ -400,8 +399,6 @@ static void update_metrics(struct sfctl *s, struct fleet_state *st, const struct
 	metrics_gauge_set(s->mx, "vigil_sensorfleet_nodes", labels,
 			  p->status.nodes_with_detection);
 	rollout_tracker_foreach(st->tr, now, gap_metric, &g);
-	json_decref(st->gap_nodes);
-	st->gap_nodes = g.now_set;
 }
 
 /* ---- reconcile ---- */
@@ -439,9 +436,13 @@ static struct ctl_result reconcile(void *ctx, const char *key)
 		res = CTL_RESULT_RETRY;
 		goto out;
 	}
-	/* our last status write may not be in the cache yet: continue from what we wrote */
+	/*
+	 * The cache may lag behind our own status writes (by more than one): continue from what we
+	 * last wrote. Only the leader writes this status, so that is the newest one; a new process
+	 * (restart, new leader) starts from the cluster's.
+	 */
 	rollout_status_from_json(json_object_get(fleet, "status"), &cached);
-	if (st->have_written && strcmp(st->rv_before, jstr(meta, "resourceVersion")) == 0)
+	if (st->have_written && strcmp(st->uid, jstr(meta, "uid")) == 0)
 		prev = &st->written;
 	else
 		st->have_written = false;

@@ -718,8 +718,9 @@ static void list_nodes(char *buf, size_t n, const struct prob *p, size_t np, int
 
 	for (size_t i = 0; i < np && len + 1 < n; i++) {
 		int64_t t = wait ? now - p[i].since : p[i].gap_ms;
+		/* whole seconds, rounded up: "longer than 10s: a (..., 11s)" */
 		int w = snprintf(buf + len, n - len, "%s%s (%s, %llds)", i ? ", " : "", p[i].node,
-				 p[i].reason, (long long)(t / 1000));
+				 p[i].reason, (long long)((t + 999) / 1000));
 
 		if (w < 0 || (size_t)w >= n - len) {
 			buf[len] = 0;
@@ -924,22 +925,38 @@ static bool rev_used(struct ctx *c, const char *rev)
 	return false;
 }
 
-static void plan_revisions(struct ctx *c)
+/* The DaemonSets that must exist before nodes are labelled for them: D, and the last good one while
+ * a rollout may return to it or nodes still use it. */
+static bool need_last_good(struct ctx *c)
+{
+	const char *g = c->st->last_good_revision;
+
+	return g[0] && !streq(g, c->d) && (phase_active(c->st->last.result) || rev_used(c, g));
+}
+
+static void plan_ensure(struct ctx *c)
 {
 	struct rollout_status *st = c->st;
-	const char *g = st->last_good_revision;
-	bool need_g = g[0] && !streq(g, c->d) && (phase_active(st->last.result) || rev_used(c, g));
 
 	if (streq(c->d, c->spec_rev))
 		act_ensure(c, c->d, c->in->spec->driver_version, c->in->spec->image);
 	else
 		act_ensure(c, c->d, st->last_good_version, st->last_good_image);
-	if (need_g)
-		act_ensure(c, g, st->last_good_version, st->last_good_image);
+	if (need_last_good(c))
+		act_ensure(c, st->last_good_revision, st->last_good_version, st->last_good_image);
+}
+
+/* DaemonSets no node uses any more (after the step's label actions). */
+static void plan_deletes(struct ctx *c)
+{
+	struct rollout_status *st = c->st;
+	bool need_g = need_last_good(c);
+
 	for (size_t i = 0; i < c->in->n_revisions; i++) {
 		const char *rev = c->in->revisions[i].rev;
 
-		if (streq(rev, c->d) || (need_g && streq(rev, g)) || rev_used(c, rev))
+		if (streq(rev, c->d) || (need_g && streq(rev, st->last_good_revision)) ||
+		    rev_used(c, rev))
 			continue;
 		if (streq(rev, c->spec_rev) && !streq(st->rolled_back_revision, c->spec_rev))
 			continue;
@@ -1202,6 +1219,8 @@ int rollout_step(struct rollout_tracker *t, const struct rollout_input *in, stru
 		}
 	}
 
+	plan_ensure(&c);
+
 	/* node moves */
 	int busy = 0, eligible = 0, fully_done = 0, updated = 0;
 
@@ -1285,7 +1304,7 @@ int rollout_step(struct rollout_tracker *t, const struct rollout_input *in, stru
 							  .since = t->v[i].off_since };
 
 	plan_stuck_pods(&c);
-	plan_revisions(&c);
+	plan_deletes(&c);
 	compute_status(&c, probs, n_probs, eligible, updated);
 	if (st->last.result == ROLLOUT_SUCCEEDED && in->prev &&
 	    in->prev->last.result == ROLLOUT_IN_PROGRESS)

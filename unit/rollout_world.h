@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rollout_world: a tiny simulated cluster for the rollout state machine tests. It plays the
- * DaemonSet controller (one pod per node and labelled revision), the kubelet (terminating pods go away
- * on Ready nodes, stay forever on NotReady ones), the sensors (healthy after a per node/version delay;
- * versions containing "bad" never load the probe) and the operator's executor (applies label/pod
- * actions, persists status). Time is a fake clock advanced by world_tick().
+ * DaemonSet controller (one pod per node and labelled revision), the kubelet (terminating pods go
+ * away on Ready nodes, stay forever on NotReady ones), the sensors (healthy after a per
+ * node/version delay; versions containing "bad" never load the probe) and the operator's executor
+ * (applies label/pod actions, persists status). Time is a fake clock advanced by world_tick().
  */
 #ifndef VIGIL_UNIT_ROLLOUT_WORLD_H
 #define VIGIL_UNIT_ROLLOUT_WORLD_H
@@ -263,7 +263,8 @@ static inline void world_sync_pods(struct world *w)
 			const char *ver;
 			bool have = false;
 
-			if (strncmp(k, ROLLOUT_NODE_LABEL_PREFIX, strlen(ROLLOUT_NODE_LABEL_PREFIX)))
+			if (strncmp(k, ROLLOUT_NODE_LABEL_PREFIX,
+				    strlen(ROLLOUT_NODE_LABEL_PREFIX)))
 				continue;
 			ver = world_ds_version(w, rev);
 			if (!ver)
@@ -360,8 +361,8 @@ static inline int world_step(struct world *w)
 	struct rollout_report reps[W_PODS];
 	struct rollout_revision revs[16];
 	struct rollout_plan plan;
-	struct rollout_input in = { .spec = &w->spec, .prev = w->have_status ? &w->status : NULL,
-				    .now_ms = w->now };
+	struct rollout_input in = {
+	    .spec = &w->spec, .prev = w->have_status ? &w->status : NULL, .now_ms = w->now};
 	int n = 0, np = 0, nr = 0;
 
 	for (int i = 0; i < w->n_nodes; i++) {
@@ -370,11 +371,13 @@ static inline int world_step(struct world *w)
 		if (!wn->present)
 			continue;
 		for (int l = 0; l < wn->n_labels; l++)
-			kvs[n][l] = (struct rollout_kv){ wn->labels[l].key, wn->labels[l].value };
-		nodes[n] = (struct rollout_node){ .name = wn->name, .labels = kvs[n],
-						  .n_labels = (size_t)wn->n_labels,
-						  .ready = wn->ready, .deleted = wn->deleted,
-						  .targeted = true };
+			kvs[n][l] = (struct rollout_kv){wn->labels[l].key, wn->labels[l].value};
+		nodes[n] = (struct rollout_node){.name = wn->name,
+						 .labels = kvs[n],
+						 .n_labels = (size_t)wn->n_labels,
+						 .ready = wn->ready,
+						 .deleted = wn->deleted,
+						 .targeted = true};
 		n++;
 	}
 	for (int i = 0; i < w->n_pods; i++) {
@@ -382,10 +385,13 @@ static inline int world_step(struct world *w)
 		struct wnode *wn = world_node(w, p->node);
 		bool up = wn && wn->present && wn->ready;
 
-		pods[np++] = (struct rollout_pod){ .name = p->name, .node = p->node, .rev = p->rev,
-						   .phase = ROLLOUT_POD_RUNNING, .ready = true,
-						   .terminating = p->terminating,
-						   .deletion_ms = p->deletion_ms };
+		pods[np++] = (struct rollout_pod){.name = p->name,
+						  .node = p->node,
+						  .rev = p->rev,
+						  .phase = ROLLOUT_POD_RUNNING,
+						  .ready = true,
+						  .terminating = p->terminating,
+						  .deletion_ms = p->deletion_ms};
 		if (up && !p->terminating)
 			p->last_hb_ms = w->now;
 		if (!p->last_hb_ms)
@@ -394,13 +400,18 @@ static inline int world_step(struct world *w)
 		bool never = world_delay(w, p->node, p->version) < 0;
 
 		reps[nr++] = (struct rollout_report){
-			.node = p->node, .pod = p->name, .driver_version = p->version,
-			.probe_loaded = ok, .rules_loaded = ok, .events_flowing = ok,
-			.reason = ok ? NULL : (never ? "VerifierRejected" : "Loading"),
-			.heartbeat_ms = p->last_hb_ms, .heartbeat_seconds = 10 };
+		    .node = p->node,
+		    .pod = p->name,
+		    .driver_version = p->version,
+		    .probe_loaded = ok,
+		    .rules_loaded = ok,
+		    .events_flowing = ok,
+		    .reason = ok ? NULL : (never ? "VerifierRejected" : "Loading"),
+		    .heartbeat_ms = p->last_hb_ms,
+		    .heartbeat_seconds = 10};
 	}
 	for (int i = 0; i < w->n_ds; i++)
-		revs[i] = (struct rollout_revision){ w->ds[i].rev, w->ds[i].version, w->ds[i].image };
+		revs[i] = (struct rollout_revision){w->ds[i].rev, w->ds[i].version, w->ds[i].image};
 	w->spec.policy.canary = w->canary[0].key ? w->canary : NULL;
 	w->spec.policy.n_canary = w->canary[0].key ? 1 : 0;
 	in.nodes = nodes;
@@ -437,7 +448,8 @@ static inline int world_blind(struct world *w)
 		if (!n->present || !n->ready)
 			continue;
 		for (int p = 0; p < w->n_pods; p++)
-			det |= strcmp(w->pods[p].node, n->name) == 0 && world_pod_healthy(w, &w->pods[p]);
+			det |= strcmp(w->pods[p].node, n->name) == 0 &&
+			       world_pod_healthy(w, &w->pods[p]);
 		blind += !det;
 	}
 	return blind;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* reconcile/fleet_render + fleet_view: the DaemonSet of a revision, and API objects -> machine input. */
+/* reconcile/fleet_render + fleet_view: the DaemonSet of a revision, and API objects -> machine
+ * input. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,17 +14,22 @@
 static json_t *fleet_obj(void)
 {
 	json_t *f = json_loads(
-		"{\"apiVersion\":\"vigil.dev/v1alpha1\",\"kind\":\"SensorFleet\","
-		" \"metadata\":{\"name\":\"default\",\"namespace\":\"vigil-system\",\"uid\":\"u-1\","
-		"  \"generation\":3,\"resourceVersion\":\"10\"},"
-		" \"spec\":{\"driverVersion\":\"2.0\",\"image\":\"vigil/sensor:2.0\",\"bufSizePreset\":2,"
-		"  \"heartbeatSeconds\":5,\"nodeSelector\":{\"type\":\"kwok\"},"
-		"  \"tolerations\":[{\"key\":\"dedicated\",\"operator\":\"Exists\",\"effect\":\"NoSchedule\"}],"
-		"  \"rollout\":{\"maxParallel\":3,\"makeBeforeBreak\":false,\"gapBudgetSeconds\":10,"
-		"   \"maxNodesWithoutDetection\":2,\"paused\":true,\"canarySelector\":{\"pool\":\"canary\"}}},"
-		" \"status\":{\"targetRevision\":\"abc\",\"lastGoodVersion\":\"1.0\","
-		"  \"lastRollout\":{\"result\":\"InProgress\"}}}",
-		0, NULL);
+	    "{\"apiVersion\":\"vigil.dev/v1alpha1\",\"kind\":\"SensorFleet\","
+	    " \"metadata\":{\"name\":\"default\",\"namespace\":\"vigil-system\",\"uid\":\"u-1\","
+	    "  \"generation\":3,\"resourceVersion\":\"10\"},"
+	    " \"spec\":{\"driverVersion\":\"2.0\",\"image\":\"vigil/"
+	    "sensor:2.0\",\"bufSizePreset\":2,"
+	    "  \"heartbeatSeconds\":5,\"nodeSelector\":{\"type\":\"kwok\"},"
+	    "  "
+	    "\"tolerations\":[{\"key\":\"dedicated\",\"operator\":\"Exists\",\"effect\":"
+	    "\"NoSchedule\"}],"
+	    "  \"rollout\":{\"maxParallel\":3,\"makeBeforeBreak\":false,\"gapBudgetSeconds\":10,"
+	    "   "
+	    "\"maxNodesWithoutDetection\":2,\"paused\":true,\"canarySelector\":{\"pool\":"
+	    "\"canary\"}}},"
+	    " \"status\":{\"targetRevision\":\"abc\",\"lastGoodVersion\":\"1.0\","
+	    "  \"lastRollout\":{\"result\":\"InProgress\"}}}",
+	    0, NULL);
 
 	assert_non_null(f);
 	return f;
@@ -42,8 +48,8 @@ static const json_t *path(const json_t *o, const char *a, const char *b, const c
 static void test_render(void **state)
 {
 	json_t *f = fleet_obj(), *ds, *ds2;
-	struct fleet_render_in in = { .fleet = f, .rev = "0123456789", .version = "2.0",
-				      .image = "vigil/sensor:2.0" };
+	struct fleet_render_in in = {
+	    .fleet = f, .rev = "0123456789", .version = "2.0", .image = "vigil/sensor:2.0"};
 	char *txt;
 
 	ds = fleet_render_daemonset(&in);
@@ -53,9 +59,9 @@ static void test_render(void **state)
 	assert_string_equal(json_string_value(path(ds, "metadata", "namespace", NULL)),
 			    "vigil-system");
 	assert_string_equal(
-		json_string_value(json_object_get(
-			json_array_get(path(ds, "metadata", "ownerReferences", NULL), 0), "uid")),
-		"u-1");
+	    json_string_value(json_object_get(
+		json_array_get(path(ds, "metadata", "ownerReferences", NULL), 0), "uid")),
+	    "u-1");
 	assert_string_equal(json_string_value(path(ds, "metadata", "labels", "vigil.dev/revision")),
 			    "0123456789");
 	const json_t *pod = path(ds, "spec", "template", "spec");
@@ -64,7 +70,8 @@ static void test_render(void **state)
 	assert_string_equal(json_string_value(path(pod, "nodeSelector", "type", NULL)), "kwok");
 	assert_int_equal(json_array_size(json_object_get(pod, "tolerations")), 1);
 	txt = json_dumps(ds, JSON_COMPACT);
-	assert_non_null(strstr(txt, "\"key\":\"vigil.dev/sensor-0123456789\",\"operator\":\"Exists\""));
+	assert_non_null(
+	    strstr(txt, "\"key\":\"vigil.dev/sensor-0123456789\",\"operator\":\"Exists\""));
 	assert_non_null(strstr(txt, "\"VIGIL_DRIVER_VERSION\",\"value\":\"2.0\""));
 	assert_non_null(strstr(txt, "\"fieldPath\":\"spec.nodeName\""));
 	assert_non_null(strstr(txt, "\"add\":[\"BPF\",\"PERFMON\",\"SYS_RESOURCE\"]"));
@@ -80,14 +87,15 @@ static void test_render(void **state)
 	free(txt);
 	/* stable hash; changes with the image */
 	ds2 = fleet_render_daemonset(&in);
-	assert_string_equal(json_string_value(path(ds, "metadata", "annotations", FLEET_ANN_HASH)),
-			    json_string_value(path(ds2, "metadata", "annotations", FLEET_ANN_HASH)));
+	assert_string_equal(
+	    json_string_value(path(ds, "metadata", "annotations", FLEET_ANN_HASH)),
+	    json_string_value(path(ds2, "metadata", "annotations", FLEET_ANN_HASH)));
 	json_decref(ds2);
 	in.image = "vigil/sensor:2.0b";
 	ds2 = fleet_render_daemonset(&in);
 	assert_string_not_equal(
-		json_string_value(path(ds, "metadata", "annotations", FLEET_ANN_HASH)),
-		json_string_value(path(ds2, "metadata", "annotations", FLEET_ANN_HASH)));
+	    json_string_value(path(ds, "metadata", "annotations", FLEET_ANN_HASH)),
+	    json_string_value(path(ds2, "metadata", "annotations", FLEET_ANN_HASH)));
 	json_decref(ds2);
 	json_decref(ds);
 	json_decref(f);
@@ -101,8 +109,10 @@ static void test_node_filters(void **state)
 			       "unreachable\",\"effect\":\"NoExecute\"},{\"key\":\"soft\","
 			       "  \"effect\":\"PreferNoSchedule\"}]}}",
 			       0, NULL);
-	json_t *sel_ok = json_pack("{s:s}", "type", "kwok"), *sel_no = json_pack("{s:s}", "type", "real");
-	json_t *tol_exists = json_loads("[{\"key\":\"dedicated\",\"operator\":\"Exists\"}]", 0, NULL);
+	json_t *sel_ok = json_pack("{s:s}", "type", "kwok"),
+	       *sel_no = json_pack("{s:s}", "type", "real");
+	json_t *tol_exists =
+	    json_loads("[{\"key\":\"dedicated\",\"operator\":\"Exists\"}]", 0, NULL);
 	json_t *tol_equal = json_loads("[{\"key\":\"dedicated\",\"value\":\"y\"}]", 0, NULL);
 	json_t *tol_all = json_loads("[{\"operator\":\"Exists\"}]", 0, NULL);
 
@@ -155,34 +165,39 @@ static void test_reports(void **state)
 	/* the view carries both */
 	json_t *f = fleet_obj();
 	json_t *nodes = json_loads(
-		"[{\"metadata\":{\"name\":\"n1\",\"labels\":{\"type\":\"kwok\",\"pool\":\"canary\","
-		"  \"vigil.dev/sensor-r1\":\"1700000000\"}},"
-		"  \"spec\":{\"taints\":[{\"key\":\"dedicated\",\"effect\":\"NoSchedule\"}]},"
-		"  \"status\":{\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\"}]}},"
-		" {\"metadata\":{\"name\":\"n2\",\"labels\":{\"type\":\"other\"},"
-		"  \"deletionTimestamp\":\"2026-12-03T13:00:00Z\"},"
-		"  \"status\":{\"conditions\":[{\"type\":\"Ready\",\"status\":\"False\"}]}}]",
-		0, NULL);
+	    "[{\"metadata\":{\"name\":\"n1\",\"labels\":{\"type\":\"kwok\",\"pool\":\"canary\","
+	    "  \"vigil.dev/sensor-r1\":\"1700000000\"}},"
+	    "  \"spec\":{\"taints\":[{\"key\":\"dedicated\",\"effect\":\"NoSchedule\"}]},"
+	    "  \"status\":{\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\"}]}},"
+	    " {\"metadata\":{\"name\":\"n2\",\"labels\":{\"type\":\"other\"},"
+	    "  \"deletionTimestamp\":\"2026-12-03T13:00:00Z\"},"
+	    "  \"status\":{\"conditions\":[{\"type\":\"Ready\",\"status\":\"False\"}]}}]",
+	    0, NULL);
 	json_t *pods = json_loads(
-		"[{\"metadata\":{\"name\":\"p1\",\"namespace\":\"vigil-system\","
-		"  \"labels\":{\"vigil.dev/fleet\":\"default\",\"vigil.dev/revision\":\"r1\"}},"
-		"  \"spec\":{\"nodeName\":\"n1\"},\"status\":{\"phase\":\"Running\","
-		"  \"conditions\":[{\"type\":\"Ready\",\"status\":\"True\"}]}},"
-		" {\"metadata\":{\"name\":\"p2\",\"namespace\":\"vigil-system\","
-		"  \"deletionTimestamp\":\"2026-12-03T13:00:30Z\","
-		"  \"labels\":{\"vigil.dev/fleet\":\"default\",\"vigil.dev/revision\":\"r2\"}},"
-		"  \"spec\":{\"affinity\":{\"nodeAffinity\":{\"requiredDuringSchedulingIgnoredDuringExecution\":"
-		"  {\"nodeSelectorTerms\":[{\"matchFields\":[{\"key\":\"metadata.name\",\"operator\":\"In\","
-		"  \"values\":[\"n1\"]}]}]}}}},\"status\":{\"phase\":\"Pending\"}},"
-		" {\"metadata\":{\"name\":\"x\",\"namespace\":\"vigil-system\","
-		"  \"labels\":{\"vigil.dev/fleet\":\"other\",\"vigil.dev/revision\":\"r1\"}},"
-		"  \"spec\":{\"nodeName\":\"n1\"},\"status\":{\"phase\":\"Running\"}}]",
-		0, NULL);
+	    "[{\"metadata\":{\"name\":\"p1\",\"namespace\":\"vigil-system\","
+	    "  \"labels\":{\"vigil.dev/fleet\":\"default\",\"vigil.dev/revision\":\"r1\"}},"
+	    "  \"spec\":{\"nodeName\":\"n1\"},\"status\":{\"phase\":\"Running\","
+	    "  \"conditions\":[{\"type\":\"Ready\",\"status\":\"True\"}]}},"
+	    " {\"metadata\":{\"name\":\"p2\",\"namespace\":\"vigil-system\","
+	    "  \"deletionTimestamp\":\"2026-12-03T13:00:30Z\","
+	    "  \"labels\":{\"vigil.dev/fleet\":\"default\",\"vigil.dev/revision\":\"r2\"}},"
+	    "  "
+	    "\"spec\":{\"affinity\":{\"nodeAffinity\":{"
+	    "\"requiredDuringSchedulingIgnoredDuringExecution\":"
+	    "  "
+	    "{\"nodeSelectorTerms\":[{\"matchFields\":[{\"key\":\"metadata.name\",\"operator\":"
+	    "\"In\","
+	    "  \"values\":[\"n1\"]}]}]}}}},\"status\":{\"phase\":\"Pending\"}},"
+	    " {\"metadata\":{\"name\":\"x\",\"namespace\":\"vigil-system\","
+	    "  \"labels\":{\"vigil.dev/fleet\":\"other\",\"vigil.dev/revision\":\"r1\"}},"
+	    "  \"spec\":{\"nodeName\":\"n1\"},\"status\":{\"phase\":\"Running\"}}]",
+	    0, NULL);
 	json_t *dss = json_loads(
-		"[{\"metadata\":{\"name\":\"vigil-sensor-r1\",\"namespace\":\"vigil-system\","
-		"  \"labels\":{\"vigil.dev/fleet\":\"default\",\"vigil.dev/revision\":\"r1\"},"
-		"  \"annotations\":{\"vigil.dev/driver-version\":\"1.0\",\"vigil.dev/image\":\"i:1\"}}}]",
-		0, NULL);
+	    "[{\"metadata\":{\"name\":\"vigil-sensor-r1\",\"namespace\":\"vigil-system\","
+	    "  \"labels\":{\"vigil.dev/fleet\":\"default\",\"vigil.dev/revision\":\"r1\"},"
+	    "  "
+	    "\"annotations\":{\"vigil.dev/driver-version\":\"1.0\",\"vigil.dev/image\":\"i:1\"}}}]",
+	    0, NULL);
 	struct fleet_view v;
 
 	assert_non_null(nodes);
@@ -243,9 +258,9 @@ static void test_reports(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_render),
-		cmocka_unit_test(test_node_filters),
-		cmocka_unit_test(test_reports),
+	    cmocka_unit_test(test_render),
+	    cmocka_unit_test(test_node_filters),
+	    cmocka_unit_test(test_reports),
 	};
 	return cmocka_run_group_tests_name("fleet_view", tests, NULL, NULL);
 }

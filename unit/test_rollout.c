@@ -43,8 +43,8 @@ static void test_revision_id(void **state)
 
 static void test_bad_args(void **state)
 {
-	struct rollout_plan plan = { 0 };
-	struct rollout_input in = { 0 };
+	struct rollout_plan plan = {0};
+	struct rollout_input in = {0};
 	struct rollout_tracker *t = rollout_tracker_new();
 
 	assert_int_equal(rollout_step(t, &in, &plan), -EINVAL);
@@ -67,6 +67,8 @@ static void test_install(void **state)
 	assert_int_equal(world_count(w, ROLLOUT_ACT_ENSURE_REVISION, rev, NULL, 0), 1);
 	assert_int_equal(world_count(w, ROLLOUT_ACT_LABEL_NODE, rev, NULL, 0), 5);
 	assert_non_null(world_event(w, "RolloutStarted"));
+	/* the DaemonSet is ensured before any node is labelled for it */
+	assert_int_equal(w->log[0].kind, ROLLOUT_ACT_ENSURE_REVISION);
 	assert_int_equal(w->status.last.result, ROLLOUT_IN_PROGRESS);
 	assert_cond(w, ROLLOUT_COND_AVAILABLE, ROLLOUT_FALSE, "NodesWithoutDetection");
 	assert_true(world_run(w, 30, ROLLOUT_SUCCEEDED));
@@ -171,7 +173,7 @@ static void test_canary_parallel(void **state)
 	assert_true(world_install(w, "1.0"));
 	wnode_set_label(world_node(w, "node-4"), "pool", "canary");
 	wnode_set_label(world_node(w, "node-2"), "pool", "canary");
-	w->canary[0] = (struct rollout_kv){ "pool", "canary" };
+	w->canary[0] = (struct rollout_kv){"pool", "canary"};
 	w->spec.policy.max_parallel = 2;
 	int64_t t0 = w->now;
 
@@ -183,12 +185,14 @@ static void test_canary_parallel(void **state)
 	assert_false(world_on(w, "node-0", "2.0"));
 	assert_true(world_run(w, 60, ROLLOUT_SUCCEEDED));
 	assert_int_equal(w->max_moving, 2);
-	assert_true(world_labelled_at(w, "2.0", "node-0", t0) > world_labelled_at(w, "2.0", "node-4", t0));
+	assert_true(world_labelled_at(w, "2.0", "node-0", t0) >
+		    world_labelled_at(w, "2.0", "node-4", t0));
 	assert_true(world_labelled_at(w, "2.0", "node-0", t0) ==
 		    world_labelled_at(w, "2.0", "node-1", t0));
 	assert_true(world_labelled_at(w, "2.0", "node-3", t0) ==
 		    world_labelled_at(w, "2.0", "node-5", t0));
-	assert_true(world_labelled_at(w, "2.0", "node-3", t0) > world_labelled_at(w, "2.0", "node-1", t0));
+	assert_true(world_labelled_at(w, "2.0", "node-3", t0) >
+		    world_labelled_at(w, "2.0", "node-1", t0));
 	world_free(w);
 }
 
@@ -247,7 +251,8 @@ static void test_one_node_failing(void **state)
 	assert_int_equal(w->status.nodes_with_detection, 5);
 	assert_cond(w, ROLLOUT_COND_AVAILABLE, ROLLOUT_TRUE, "AllNodesCovered");
 	assert_cond(w, ROLLOUT_COND_DEGRADED, ROLLOUT_TRUE, "VerifierRejected");
-	assert_non_null(strstr(cond(w, ROLLOUT_COND_DEGRADED)->message, "node-1 (VerifierRejected"));
+	assert_non_null(
+	    strstr(cond(w, ROLLOUT_COND_DEGRADED)->message, "node-1 (VerifierRejected"));
 	assert_int_equal(w->status.n_problems, 1);
 	assert_string_equal(w->status.problems[0].node, "node-1");
 	assert_string_equal(w->status.problems[0].reason, "VerifierRejected");
@@ -354,7 +359,8 @@ static void test_break_before_make_gaps(void **state)
 	assert_int_equal(w->max_blind, 1);
 	/* each node blind from the move to the first step that sees the new sensor detect: 5-6 s */
 	assert_true(w->status.last.max_gap_seconds >= 5 && w->status.last.max_gap_seconds <= 6);
-	assert_true(w->status.last.total_gap_seconds >= 20 && w->status.last.total_gap_seconds <= 24);
+	assert_true(w->status.last.total_gap_seconds >= 20 &&
+		    w->status.last.total_gap_seconds <= 24);
 	const struct wlog *ev = world_event(w, "RolloutSucceeded");
 
 	assert_non_null(ev);
@@ -367,9 +373,9 @@ static void test_break_before_make_gaps(void **state)
 static void test_mbb_fallback(void **state)
 {
 	struct rollout_tracker *t = rollout_tracker_new();
-	struct rollout_spec spec = { .driver_version = "2.0", .image = "img:2",
-				     .heartbeat_seconds = 10, .generation = 2 };
-	struct rollout_status prev = { 0 };
+	struct rollout_spec spec = {
+	    .driver_version = "2.0", .image = "img:2", .heartbeat_seconds = 10, .generation = 2};
+	struct rollout_status prev = {0};
 	char r1[ROLLOUT_REV_LEN], r2[ROLLOUT_REV_LEN], k1[64], k2[64];
 	int64_t now = W_T0;
 
@@ -390,20 +396,30 @@ static void test_mbb_fallback(void **state)
 	char moved[24];
 
 	snprintf(moved, sizeof(moved), "%lld", (long long)(now - 5000) / 1000);
-	struct rollout_kv la[] = { { k1, "1700000000" }, { k2, moved } };
-	struct rollout_node node = { .name = "a", .labels = la, .n_labels = 2, .ready = true,
-				     .targeted = true };
+	struct rollout_kv la[] = {{k1, "1700000000"}, {k2, moved}};
+	struct rollout_node node = {
+	    .name = "a", .labels = la, .n_labels = 2, .ready = true, .targeted = true};
 	struct rollout_pod pods[] = {
-		{ .name = "p1", .node = "a", .rev = r1, .phase = ROLLOUT_POD_RUNNING },
-		{ .name = "p2", .node = "a", .rev = r2, .phase = ROLLOUT_POD_PENDING },
+	    {.name = "p1", .node = "a", .rev = r1, .phase = ROLLOUT_POD_RUNNING},
+	    {.name = "p2", .node = "a", .rev = r2, .phase = ROLLOUT_POD_PENDING},
 	};
-	struct rollout_report rep = { .node = "a", .pod = "p1", .driver_version = "1.0",
-				      .probe_loaded = true, .rules_loaded = true,
-				      .events_flowing = true, .heartbeat_ms = now,
-				      .heartbeat_seconds = 10 };
-	struct rollout_input in = { .spec = &spec, .prev = &prev, .nodes = &node, .n_nodes = 1,
-				    .pods = pods, .n_pods = 2, .reports = &rep, .n_reports = 1,
-				    .now_ms = now };
+	struct rollout_report rep = {.node = "a",
+				     .pod = "p1",
+				     .driver_version = "1.0",
+				     .probe_loaded = true,
+				     .rules_loaded = true,
+				     .events_flowing = true,
+				     .heartbeat_ms = now,
+				     .heartbeat_seconds = 10};
+	struct rollout_input in = {.spec = &spec,
+				   .prev = &prev,
+				   .nodes = &node,
+				   .n_nodes = 1,
+				   .pods = pods,
+				   .n_pods = 2,
+				   .reports = &rep,
+				   .n_reports = 1,
+				   .now_ms = now};
 	struct rollout_plan plan;
 
 	assert_int_equal(rollout_step(t, &in, &plan), 0);
@@ -434,16 +450,16 @@ static void test_mbb_fallback(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_revision_id),
-		cmocka_unit_test(test_bad_args),
-		cmocka_unit_test(test_install),
-		cmocka_unit_test(test_happy_path),
-		cmocka_unit_test(test_canary_parallel),
-		cmocka_unit_test(test_slow_node),
-		cmocka_unit_test(test_one_node_failing),
-		cmocka_unit_test(test_rollback),
-		cmocka_unit_test(test_break_before_make_gaps),
-		cmocka_unit_test(test_mbb_fallback),
+	    cmocka_unit_test(test_revision_id),
+	    cmocka_unit_test(test_bad_args),
+	    cmocka_unit_test(test_install),
+	    cmocka_unit_test(test_happy_path),
+	    cmocka_unit_test(test_canary_parallel),
+	    cmocka_unit_test(test_slow_node),
+	    cmocka_unit_test(test_one_node_failing),
+	    cmocka_unit_test(test_rollback),
+	    cmocka_unit_test(test_break_before_make_gaps),
+	    cmocka_unit_test(test_mbb_fallback),
 	};
 	return cmocka_run_group_tests_name("rollout", tests, NULL, NULL);
 }

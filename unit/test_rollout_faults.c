@@ -52,7 +52,8 @@ static void test_node_deleted(void **state)
 	assert_true(world_on(w, "node-4", "2.0") && !world_on(w, "node-4", "1.0"));
 	assert_true(has_problem(w, "node-3", "VerifierRejected"));
 	assert_true(has_problem(w, "node-1", "NodeGone"));
-	/* node-3 recovers (a retry of its pod loads fine): the rollout completes, node-1 forgotten */
+	/* node-3 recovers (a retry of its pod loads fine): the rollout completes, node-1 forgotten
+	 */
 	w->over[1].delay_ms = 0;
 	assert_true(world_run(w, 10, ROLLOUT_SUCCEEDED));
 	assert_int_equal(world_tick(w, 1000), 0);
@@ -102,7 +103,8 @@ static void test_node_not_ready(void **state)
 	assert_cond(w, ROLLOUT_COND_AVAILABLE, ROLLOUT_TRUE, "AllNodesCovered");
 	assert_non_null(strstr(w->status.conds[ROLLOUT_COND_AVAILABLE].message, "(1 not ready)"));
 	assert_int_equal(w->status.nodes_without_detection, 1);
-	/* back: it is finished in steady state; its wait restarts from now (no instant over-budget) */
+	/* back: it is finished in steady state; its wait restarts from now (no instant over-budget)
+	 */
 	world_node(w, "node-0")->ready = true;
 	int64_t back = w->now;
 
@@ -267,7 +269,8 @@ static void test_restart_keeps_budget_clock(void **state)
 	assert_true(world_install(w, "1.0"));
 	w->spec.policy.gap_budget_seconds = 10;
 	world_set_version(w, "2.0-bad");
-	assert_false(world_run(w, 15, ROLLOUT_ROLLING_BACK)); /* node-0 over budget, node-1 moving */
+	assert_false(
+	    world_run(w, 15, ROLLOUT_ROLLING_BACK)); /* node-0 over budget, node-1 moving */
 	assert_true(world_on(w, "node-1", "2.0-bad"));
 	int64_t moved1 = world_labelled_at(w, "2.0-bad", "node-1", 0);
 
@@ -308,14 +311,14 @@ static void test_restart_keeps_gap(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_node_deleted),
-		cmocka_unit_test(test_node_not_ready),
-		cmocka_unit_test(test_pause_resume),
-		cmocka_unit_test(test_superseding_spec),
-		cmocka_unit_test(test_superseding_bbm),
-		cmocka_unit_test(test_restart_mid_rollout),
-		cmocka_unit_test(test_restart_keeps_budget_clock),
-		cmocka_unit_test(test_restart_keeps_gap),
+	    cmocka_unit_test(test_node_deleted),
+	    cmocka_unit_test(test_node_not_ready),
+	    cmocka_unit_test(test_pause_resume),
+	    cmocka_unit_test(test_superseding_spec),
+	    cmocka_unit_test(test_superseding_bbm),
+	    cmocka_unit_test(test_restart_mid_rollout),
+	    cmocka_unit_test(test_restart_keeps_budget_clock),
+	    cmocka_unit_test(test_restart_keeps_gap),
 	};
 	return cmocka_run_group_tests_name("rollout_faults", tests, NULL, NULL);
 }

@@ -67,11 +67,11 @@ static void test_round_trip(void **state)
 
 	j = rollout_status_to_json(&a);
 	assert_non_null(j);
-	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "lastRollout"),
-							      "result")),
-			    "RollingBack");
-	assert_true(json_is_null(json_object_get(json_object_get(j, "lastRollout"),
-						 "completionTime")));
+	assert_string_equal(
+	    json_string_value(json_object_get(json_object_get(j, "lastRollout"), "result")),
+	    "RollingBack");
+	assert_true(
+	    json_is_null(json_object_get(json_object_get(j, "lastRollout"), "completionTime")));
 	assert_int_equal(json_array_size(json_object_get(j, "conditions")), 4);
 	rollout_status_from_json(j, &b);
 	assert_string_equal(b.last_good_image, "vigil/sensor:1.0");
@@ -104,8 +104,8 @@ static void test_round_trip(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_time),
-		cmocka_unit_test(test_round_trip),
+	    cmocka_unit_test(test_time),
+	    cmocka_unit_test(test_round_trip),
 	};
 	return cmocka_run_group_tests_name("rollout_status", tests, NULL, NULL);
 }

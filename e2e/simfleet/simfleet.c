@@ -55,18 +55,20 @@ static const char *jstr(const json_t *o, const char *k)
 /* The pod's VIGIL_DRIVER_VERSION and --heartbeat from its first container. */
 static void pod_sensor_args(const json_t *pod, char *version, size_t vlen, int *hb)
 {
-	const json_t *c = json_array_get(json_object_get(json_object_get(pod, "spec"), "containers"), 0);
+	const json_t *c =
+	    json_array_get(json_object_get(json_object_get(pod, "spec"), "containers"), 0);
 	size_t i;
 	json_t *x;
 
 	snprintf(version, vlen, "unknown");
 	*hb = 10;
-	json_array_foreach(json_object_get(c, "env"), i, x)
-		if (strcmp(jstr(x, "name"), "VIGIL_DRIVER_VERSION") == 0)
-			snprintf(version, vlen, "%s", jstr(x, "value"));
-	json_array_foreach(json_object_get(c, "args"), i, x)
-		if (json_string_value(x) && strncmp(json_string_value(x), "--heartbeat=", 12) == 0)
-			*hb = atoi(json_string_value(x) + 12);
+	json_array_foreach(json_object_get(c, "env"), i,
+			   x) if (strcmp(jstr(x, "name"), "VIGIL_DRIVER_VERSION") == 0)
+	    snprintf(version, vlen, "%s", jstr(x, "value"));
+	json_array_foreach(json_object_get(c, "args"), i,
+			   x) if (json_string_value(x) &&
+				  strncmp(json_string_value(x), "--heartbeat=", 12) == 0) *hb =
+	    atoi(json_string_value(x) + 12);
 	if (*hb < 1)
 		*hb = 10;
 }
@@ -120,13 +122,13 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "kubeconfig", required_argument, NULL, 'k' },
-		{ "namespace", required_argument, NULL, 'n' },
-		{ "node-prefix", required_argument, NULL, 'p' },
-		{ "load-delay", required_argument, NULL, 'd' },
-		{ "bad", required_argument, NULL, 'b' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
+	    {"kubeconfig", required_argument, NULL, 'k'},
+	    {"namespace", required_argument, NULL, 'n'},
+	    {"node-prefix", required_argument, NULL, 'p'},
+	    {"load-delay", required_argument, NULL, 'd'},
+	    {"bad", required_argument, NULL, 'b'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	const char *kubeconfig = NULL, *ns = NULL, *prefix = "kwok-node-", *bad = "bad";
 	double load_delay = 2;
@@ -135,7 +137,7 @@ int main(int argc, char **argv)
 	struct kube_error err;
 	struct simpod *pods = NULL;
 	size_t n = 0, cap = 0;
-	struct sigaction sa = { .sa_handler = on_signal };
+	struct sigaction sa = {.sa_handler = on_signal};
 	char path[KUBE_PATH_MAX];
 	int c;
 
@@ -148,13 +150,27 @@ int main(int argc, char **argv)
 	}
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'k': kubeconfig = optarg; break;
-		case 'n': ns = optarg; break;
-		case 'p': prefix = optarg; break;
-		case 'd': load_delay = atof(optarg); break;
-		case 'b': bad = optarg; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'k':
+			kubeconfig = optarg;
+			break;
+		case 'n':
+			ns = optarg;
+			break;
+		case 'p':
+			prefix = optarg;
+			break;
+		case 'd':
+			load_delay = atof(optarg);
+			break;
+		case 'b':
+			bad = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
 		}
 	}
 	if (!ns) {
@@ -171,7 +187,7 @@ int main(int argc, char **argv)
 	vlog_info("simfleet", "namespace=%s node_prefix=%s load_delay=%.1f bad=%s", ns, prefix,
 		  load_delay, bad);
 	while (!stopping) {
-		struct kube_list_opts lo = { .label_selector = "vigil.dev/fleet" };
+		struct kube_list_opts lo = {.label_selector = "vigil.dev/fleet"};
 		json_t *list = NULL, *pod;
 		uint64_t now = health_now_ns();
 		size_t i;
@@ -186,7 +202,8 @@ int main(int argc, char **argv)
 				struct simpod *p = NULL;
 
 				if (strncmp(node, prefix, strlen(prefix)) != 0 ||
-				    strcmp(jstr(json_object_get(pod, "status"), "phase"), "Running") ||
+				    strcmp(jstr(json_object_get(pod, "status"), "phase"),
+					   "Running") ||
 				    json_object_get(m, "deletionTimestamp"))
 					continue;
 				for (size_t k = 0; k < n && !p; k++)
@@ -210,8 +227,9 @@ int main(int argc, char **argv)
 							&p->heartbeat_s);
 					p->first_ns = now;
 					p->st = report_state_new(p->node);
-					vlog_info("simfleet", "pod=%s node=%s version=%s msg=started",
-						  p->name, p->node, p->version);
+					vlog_info("simfleet",
+						  "pod=%s node=%s version=%s msg=started", p->name,
+						  p->node, p->version);
 				}
 				p->seen = true;
 			}
@@ -242,8 +260,8 @@ int main(int argc, char **argv)
 			if (report_write(client, p->st, &s, &err) == 0)
 				p->last_write_ns = now;
 			else
-				vlog_warn("simfleet", "node=%s msg=\"cannot report\" err=\"%s\"", p->node,
-					  err.message);
+				vlog_warn("simfleet", "node=%s msg=\"cannot report\" err=\"%s\"",
+					  p->node, err.message);
 		}
 		for (int t = 0; t < 10 && !stopping; t++)
 			usleep(100 * 1000);

@@ -67,40 +67,39 @@ json_t *fleet_render_daemonset(const struct fleet_render_in *in)
 			   "app.kubernetes.io/managed-by", "vigil-operator", FLEET_LABEL, fname,
 			   ROLLOUT_REVISION_LABEL, in->rev);
 	sel = json_pack("{s:s, s:s}", FLEET_LABEL, fname, ROLLOUT_REVISION_LABEL, in->rev);
-	ctr = json_pack(
-		"{s:s, s:s, s:s, s:[s, s, s, s], s:[o, o, o, {s:s, s:s}],"
-		" s:{s:b, s:b, s:I, s:{s:[s], s:[s, s, s]}},"
-		" s:[{s:s, s:i, s:s}],"
-		" s:{s:{s:s, s:s}, s:i, s:i, s:i},"
-		" s:{s:{s:s, s:s}, s:i, s:i, s:i},"
-		" s:{s:{s:s, s:s}},"
-		" s:[o, o, o, o]}",
-		"name", "sensor", "image", in->image ? in->image : "", "imagePullPolicy",
-		pull ? pull : "IfNotPresent", "args", "--rules=/etc/vigil/rules", a_preset, a_hb,
-		a_health, "env", env_field("NODE_NAME", "spec.nodeName"),
-		env_field("POD_NAME", "metadata.name"), env_field("POD_IP", "status.podIP"), "name",
-		"VIGIL_DRIVER_VERSION", "value", in->version ? in->version : "", "securityContext",
-		"allowPrivilegeEscalation", 0, "readOnlyRootFilesystem", 1, "runAsUser",
-		(json_int_t)0, "capabilities", "drop", "ALL", "add", "BPF", "PERFMON",
-		"SYS_RESOURCE", "ports", "name", "health", "containerPort", FLEET_HEALTH_PORT,
-		"protocol", "TCP", "readinessProbe", "httpGet", "path", "/readyz", "port", "health",
-		"periodSeconds", 5, "failureThreshold", 2, "timeoutSeconds", 2, "livenessProbe",
-		"httpGet", "path", "/healthz", "port", "health", "periodSeconds", 10,
-		"failureThreshold", 3, "timeoutSeconds", 2, "resources", "requests", "cpu", "50m",
-		"memory", "64Mi", "volumeMounts", mount("btf", "/sys/kernel/btf"),
-		mount("tracing", "/sys/kernel/tracing"), mount("host-proc", "/host/proc"),
-		mount("rules", "/etc/vigil/rules"));
+	ctr = json_pack("{s:s, s:s, s:s, s:[s, s, s, s], s:[o, o, o, {s:s, s:s}],"
+			" s:{s:b, s:b, s:I, s:{s:[s], s:[s, s, s]}},"
+			" s:[{s:s, s:i, s:s}],"
+			" s:{s:{s:s, s:s}, s:i, s:i, s:i},"
+			" s:{s:{s:s, s:s}, s:i, s:i, s:i},"
+			" s:{s:{s:s, s:s}},"
+			" s:[o, o, o, o]}",
+			"name", "sensor", "image", in->image ? in->image : "", "imagePullPolicy",
+			pull ? pull : "IfNotPresent", "args", "--rules=/etc/vigil/rules", a_preset,
+			a_hb, a_health, "env", env_field("NODE_NAME", "spec.nodeName"),
+			env_field("POD_NAME", "metadata.name"), env_field("POD_IP", "status.podIP"),
+			"name", "VIGIL_DRIVER_VERSION", "value", in->version ? in->version : "",
+			"securityContext", "allowPrivilegeEscalation", 0, "readOnlyRootFilesystem",
+			1, "runAsUser", (json_int_t)0, "capabilities", "drop", "ALL", "add", "BPF",
+			"PERFMON", "SYS_RESOURCE", "ports", "name", "health", "containerPort",
+			FLEET_HEALTH_PORT, "protocol", "TCP", "readinessProbe", "httpGet", "path",
+			"/readyz", "port", "health", "periodSeconds", 5, "failureThreshold", 2,
+			"timeoutSeconds", 2, "livenessProbe", "httpGet", "path", "/healthz", "port",
+			"health", "periodSeconds", 10, "failureThreshold", 3, "timeoutSeconds", 2,
+			"resources", "requests", "cpu", "50m", "memory", "64Mi", "volumeMounts",
+			mount("btf", "/sys/kernel/btf"), mount("tracing", "/sys/kernel/tracing"),
+			mount("host-proc", "/host/proc"), mount("rules", "/etc/vigil/rules"));
 	pod = json_pack(
-		"{s:s, s:b, s:i, s:o, s:{s:{s:{s:[{s:[{s:s, s:s}]}]}}},"
-		" s:[o, o, o, {s:s, s:{s:s}}]}",
-		"serviceAccountName", in->service_account ? in->service_account : FLEET_SERVICE_ACCOUNT,
-		"hostPID", 1, "terminationGracePeriodSeconds", 30, "containers",
-		json_pack("[o]", ctr), "affinity", "nodeAffinity",
-		"requiredDuringSchedulingIgnoredDuringExecution", "nodeSelectorTerms",
-		"matchExpressions", "key", node_key, "operator", "Exists", "volumes",
-		host_volume("btf", "/sys/kernel/btf"), host_volume("tracing", "/sys/kernel/tracing"),
-		host_volume("host-proc", "/proc"), "name", "rules", "configMap", "name",
-		in->rules_configmap ? in->rules_configmap : "vigil-rules");
+	    "{s:s, s:b, s:i, s:o, s:{s:{s:{s:[{s:[{s:s, s:s}]}]}}},"
+	    " s:[o, o, o, {s:s, s:{s:s}}]}",
+	    "serviceAccountName", in->service_account ? in->service_account : FLEET_SERVICE_ACCOUNT,
+	    "hostPID", 1, "terminationGracePeriodSeconds", 30, "containers", json_pack("[o]", ctr),
+	    "affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution",
+	    "nodeSelectorTerms", "matchExpressions", "key", node_key, "operator", "Exists",
+	    "volumes", host_volume("btf", "/sys/kernel/btf"),
+	    host_volume("tracing", "/sys/kernel/tracing"), host_volume("host-proc", "/proc"),
+	    "name", "rules", "configMap", "name",
+	    in->rules_configmap ? in->rules_configmap : "vigil-rules");
 	if (!labels || !sel || !pod)
 		goto fail;
 	if (json_is_object(json_object_get(spec, "nodeSelector")) &&

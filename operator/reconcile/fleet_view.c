@@ -59,9 +59,7 @@ static const json_t *find_cond(const json_t *conds, const char *type)
 	size_t i;
 	json_t *c;
 
-	json_array_foreach(conds, i, c)
-		if (strcmp(jstr(c, "type"), type) == 0)
-			return c;
+	json_array_foreach(conds, i, c) if (strcmp(jstr(c, "type"), type) == 0) return c;
 	return NULL;
 }
 
@@ -104,7 +102,7 @@ int fleet_reports_observe(struct fleet_reports *r, const json_t *sn)
 	const json_t *st = json_object_get(sn, "status");
 	const json_t *conds = json_object_get(st, "conditions");
 	const char *node = jstr(json_object_get(sn, "metadata"), "name");
-	struct rep e = { 0 };
+	struct rep e = {0};
 	const char *reason = NULL;
 	int changed = 0;
 
@@ -226,12 +224,10 @@ bool fleet_node_selected(const json_t *node, const json_t *selector)
 
 static bool daemonset_tolerates(const char *key, const char *effect)
 {
-	static const char *const keys[] = { "node.kubernetes.io/not-ready",
-					    "node.kubernetes.io/unreachable",
-					    "node.kubernetes.io/disk-pressure",
-					    "node.kubernetes.io/memory-pressure",
-					    "node.kubernetes.io/pid-pressure",
-					    "node.kubernetes.io/unschedulable" };
+	static const char *const keys[] = {
+	    "node.kubernetes.io/not-ready",	"node.kubernetes.io/unreachable",
+	    "node.kubernetes.io/disk-pressure", "node.kubernetes.io/memory-pressure",
+	    "node.kubernetes.io/pid-pressure",	"node.kubernetes.io/unschedulable"};
 
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		if (strcmp(key, keys[i]) == 0)
@@ -247,7 +243,8 @@ bool fleet_node_tolerated(const json_t *node, const json_t *tolerations)
 
 	json_array_foreach(taints, i, t)
 	{
-		const char *key = jstr(t, "key"), *value = jstr(t, "value"), *effect = jstr(t, "effect");
+		const char *key = jstr(t, "key"), *value = jstr(t, "value"),
+			   *effect = jstr(t, "effect");
 		bool ok = false;
 
 		if (strcmp(effect, "NoSchedule") != 0 && strcmp(effect, "NoExecute") != 0)
@@ -264,7 +261,8 @@ bool fleet_node_tolerated(const json_t *node, const json_t *tolerations)
 			if (strcmp(op, "Exists") == 0)
 				ok |= !*tk || strcmp(tk, key) == 0;
 			else
-				ok |= strcmp(tk, key) == 0 && strcmp(jstr(tol, "value"), value) == 0;
+				ok |=
+				    strcmp(tk, key) == 0 && strcmp(jstr(tol, "value"), value) == 0;
 		}
 		if (!ok)
 			return false;
@@ -303,7 +301,8 @@ static bool jbool(const json_t *o, const char *k, bool dflt)
 	return json_is_boolean(x) ? json_is_true(x) : dflt;
 }
 
-/* The node a pod is for: spec.nodeName, or the DaemonSet controller's matchFields before binding. */
+/* The node a pod is for: spec.nodeName, or the DaemonSet controller's matchFields before binding.
+ */
 static const char *pod_node(const json_t *pod)
 {
 	const json_t *spec = json_object_get(pod, "spec");
@@ -314,14 +313,16 @@ static const char *pod_node(const json_t *pod)
 	if (*jstr(spec, "nodeName"))
 		return jstr(spec, "nodeName");
 	terms = json_object_get(
-		json_object_get(json_object_get(json_object_get(spec, "affinity"), "nodeAffinity"),
-				"requiredDuringSchedulingIgnoredDuringExecution"),
-		"nodeSelectorTerms");
+	    json_object_get(json_object_get(json_object_get(spec, "affinity"), "nodeAffinity"),
+			    "requiredDuringSchedulingIgnoredDuringExecution"),
+	    "nodeSelectorTerms");
 	json_array_foreach(terms, i, t)
 	{
-		json_array_foreach(json_object_get(t, "matchFields"), j, f)
-			if (strcmp(jstr(f, "key"), "metadata.name") == 0)
-				return json_string_value(json_array_get(json_object_get(f, "values"), 0));
+		json_array_foreach(
+		    json_object_get(t, "matchFields"), j,
+		    f) if (strcmp(jstr(f, "key"), "metadata.name") ==
+			   0) return json_string_value(json_array_get(json_object_get(f, "values"),
+								      0));
 	}
 	return NULL;
 }
@@ -386,10 +387,9 @@ int fleet_view_build(struct fleet_view *v, json_t *fleet, json_t *nodes, json_t 
 		v->canary = calloc(json_object_size(canary), sizeof(*v->canary));
 		if (!v->canary)
 			goto nomem;
-		json_object_foreach((json_t *)canary, k, val)
-			if (json_is_string(val))
-				v->canary[v->spec.policy.n_canary++] =
-					(struct rollout_kv){ k, json_string_value(val) };
+		json_object_foreach((json_t *)canary, k, val) if (json_is_string(val))
+		    v->canary[v->spec.policy.n_canary++] =
+		    (struct rollout_kv){k, json_string_value(val)};
 		v->spec.policy.canary = v->canary;
 	}
 	if (prev)
@@ -399,8 +399,8 @@ int fleet_view_build(struct fleet_view *v, json_t *fleet, json_t *nodes, json_t 
 	v->has_prev = prev || json_is_object(json_object_get(fleet, "status"));
 
 	/* nodes */
-	json_array_foreach(nodes, i, o)
-		n_kv += json_object_size(json_object_get(json_object_get(o, "metadata"), "labels"));
+	json_array_foreach(nodes, i, o) n_kv +=
+	    json_object_size(json_object_get(json_object_get(o, "metadata"), "labels"));
 	v->nodes = calloc(json_array_size(nodes) + 1, sizeof(*v->nodes));
 	v->kvs = calloc(n_kv + 1, sizeof(*v->kvs));
 	if (!v->nodes || !v->kvs)
@@ -415,13 +415,11 @@ int fleet_view_build(struct fleet_view *v, json_t *fleet, json_t *nodes, json_t 
 			continue;
 		n->name = jstr(nm, "name");
 		n->labels = &v->kvs[n_kv];
-		json_object_foreach(json_object_get(nm, "labels"), k, val)
-			if (json_is_string(val))
-				v->kvs[n_kv + n->n_labels++] =
-					(struct rollout_kv){ k, json_string_value(val) };
+		json_object_foreach(json_object_get(nm, "labels"), k, val) if (json_is_string(val))
+		    v->kvs[n_kv + n->n_labels++] = (struct rollout_kv){k, json_string_value(val)};
 		n_kv += n->n_labels;
-		n->ready = cond_true(json_object_get(json_object_get(o, "status"), "conditions"),
-				     "Ready");
+		n->ready =
+		    cond_true(json_object_get(json_object_get(o, "status"), "conditions"), "Ready");
 		n->deleted = json_object_get(nm, "deletionTimestamp") != NULL;
 		n->targeted = fleet_node_selected(o, sel) && fleet_node_tolerated(o, tols);
 		v->n_nodes++;
@@ -463,9 +461,8 @@ int fleet_view_build(struct fleet_view *v, json_t *fleet, json_t *nodes, json_t 
 		if (!of_fleet(o, fns, fname))
 			continue;
 		v->revisions[v->n_revisions++] = (struct rollout_revision){
-			jstr(json_object_get(dm, "labels"), ROLLOUT_REVISION_LABEL),
-			jstr(ann, FLEET_ANN_VERSION), jstr(ann, FLEET_ANN_IMAGE)
-		};
+		    jstr(json_object_get(dm, "labels"), ROLLOUT_REVISION_LABEL),
+		    jstr(ann, FLEET_ANN_VERSION), jstr(ann, FLEET_ANN_IMAGE)};
 	}
 
 	/* reports: a copy of the memory */
@@ -485,12 +482,16 @@ int fleet_view_build(struct fleet_view *v, json_t *fleet, json_t *nodes, json_t 
 		for (size_t r = 0; r < n; r++) {
 			const struct rep *e = &copies[r];
 
-			v->reports[v->n_reports++] = (struct rollout_report){
-				.node = e->node, .pod = e->pod, .driver_version = e->version,
-				.probe_loaded = e->probe, .rules_loaded = e->rules,
-				.events_flowing = e->events, .reason = e->reason[0] ? e->reason : NULL,
-				.heartbeat_ms = e->hb_ms, .heartbeat_seconds = e->hb_s
-			};
+			v->reports[v->n_reports++] =
+			    (struct rollout_report){.node = e->node,
+						    .pod = e->pod,
+						    .driver_version = e->version,
+						    .probe_loaded = e->probe,
+						    .rules_loaded = e->rules,
+						    .events_flowing = e->events,
+						    .reason = e->reason[0] ? e->reason : NULL,
+						    .heartbeat_ms = e->hb_ms,
+						    .heartbeat_seconds = e->hb_s};
 		}
 	}
 	return 0;

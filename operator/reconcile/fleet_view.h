@@ -25,8 +25,8 @@ void fleet_reports_free(struct fleet_reports *r);
 
 /*
  * Remembers the report in a SensorNode object (borrowed). Returns 1 when what the rollout looks at
- * changed (a new pod, version, detection flags, or a heartbeat after a silence), 0 when it is only a
- * newer heartbeat, -ENOMEM. Thread-safe.
+ * changed (a new pod, version, detection flags, or a heartbeat after a silence), 0 when it is only
+ * a newer heartbeat, -ENOMEM. Thread-safe.
  */
 int fleet_reports_observe(struct fleet_reports *r, const json_t *sensornode);
 
@@ -58,10 +58,10 @@ struct fleet_view {
 
 /*
  * Builds the view of fleet (borrowed SensorFleet) from JSON arrays of cached objects (borrowed;
- * references kept until fleet_view_release): nodes, pods (any; those not of this fleet are skipped),
- * daemonsets (likewise) and reports (may be NULL). prev: the status to continue from (borrowed,
- * copied), NULL = fleet.status. Returns 0, -EINVAL (no spec.driverVersion/image) or -ENOMEM; on
- * failure the view is released.
+ * references kept until fleet_view_release): nodes, pods (any; those not of this fleet are
+ * skipped), daemonsets (likewise) and reports (may be NULL). prev: the status to continue from
+ * (borrowed, copied), NULL = fleet.status. Returns 0, -EINVAL (no spec.driverVersion/image) or
+ * -ENOMEM; on failure the view is released.
  */
 int fleet_view_build(struct fleet_view *v, json_t *fleet, json_t *nodes, json_t *pods,
 		     json_t *daemonsets, struct fleet_reports *reports,

@@ -24,8 +24,8 @@ struct fleet_state {
 	struct rollout_tracker *tr;
 	struct rollout_status written; /* last status we wrote (we are its only writer) */
 	bool have_written;
-	char uid[64]; /* of the fleet incarnation `written` belongs to */
-	json_t *gap_nodes;  /* node -> the gap gauge values last set (encoded) */
+	char uid[64];	   /* of the fleet incarnation `written` belongs to */
+	json_t *gap_nodes; /* node -> the gap gauge values last set (encoded) */
 };
 
 struct sfctl {
@@ -123,8 +123,11 @@ static void state_drop(struct sfctl *s, const char *key)
 static int ensure_revision(struct sfctl *s, json_t *fleet, const struct rollout_action *a)
 {
 	const char *ns = jstr(json_object_get(fleet, "metadata"), "namespace");
-	struct fleet_render_in ri = { .fleet = fleet, .rev = a->rev, .version = a->version,
-				      .image = a->image, .rules_configmap = s->cm };
+	struct fleet_render_in ri = {.fleet = fleet,
+				     .rev = a->rev,
+				     .version = a->version,
+				     .image = a->image,
+				     .rules_configmap = s->cm};
 	struct kube_cache *cache = ctl_cache(s->m, &s->s_ds);
 	char name[96], path[KUBE_PATH_MAX];
 	struct kube_error err;
@@ -136,17 +139,17 @@ static int ensure_revision(struct sfctl *s, json_t *fleet, const struct rollout_
 	if (!ds)
 		return -ENOMEM;
 	cur = cache ? kube_cache_get_nn(cache, ns, name) : NULL;
-	const char *want = jstr(json_object_get(json_object_get(ds, "metadata"), "annotations"),
-				FLEET_ANN_HASH);
-	const char *have = jstr(json_object_get(json_object_get(cur, "metadata"), "annotations"),
-				FLEET_ANN_HASH);
+	const char *want =
+	    jstr(json_object_get(json_object_get(ds, "metadata"), "annotations"), FLEET_ANN_HASH);
+	const char *have =
+	    jstr(json_object_get(json_object_get(cur, "metadata"), "annotations"), FLEET_ANN_HASH);
 
 	if (cur && strcmp(want, have) == 0)
 		goto out;
 	if (cur) {
-		json_object_set_new(json_object_get(ds, "metadata"), "resourceVersion",
-				    json_string(jstr(json_object_get(cur, "metadata"),
-						     "resourceVersion")));
+		json_object_set_new(
+		    json_object_get(ds, "metadata"), "resourceVersion",
+		    json_string(jstr(json_object_get(cur, "metadata"), "resourceVersion")));
 		kube_path(path, sizeof(path), &kube_res_daemonsets, ns, name, NULL);
 		rc = kube_update(s->client, path, ds, NULL, &err);
 		ctl_count_write(s->c, "PUT");
@@ -172,7 +175,7 @@ out:
 static int delete_revision(struct sfctl *s, json_t *fleet, const char *rev)
 {
 	const char *ns = jstr(json_object_get(fleet, "metadata"), "namespace");
-	struct kube_delete_opts o = { .propagation = "Background" };
+	struct kube_delete_opts o = {.propagation = "Background"};
 	char name[96], path[KUBE_PATH_MAX];
 	struct kube_error err;
 	int rc;
@@ -218,19 +221,20 @@ static int label_nodes(struct sfctl *s, const struct rollout_plan *p)
 		snprintf(key, sizeof(key), ROLLOUT_NODE_LABEL_PREFIX "%s", a->rev);
 		json_object_set_new(labels, key,
 				    a->kind == ROLLOUT_ACT_LABEL_NODE ? json_string(a->value)
-								     : json_null());
+								      : json_null());
 	}
 	json_array_foreach(order, i, nm)
 	{
 		const char *node = json_string_value(nm);
-		json_t *body = json_pack("{s:{s:O}}", "metadata", "labels",
-					 json_object_get(patches, node));
+		json_t *body =
+		    json_pack("{s:{s:O}}", "metadata", "labels", json_object_get(patches, node));
 		char path[KUBE_PATH_MAX], *txt;
 		struct kube_error err;
 		int rc;
 
 		kube_path(path, sizeof(path), &kube_res_nodes, NULL, node, NULL);
-		rc = body ? kube_patch(s->client, path, KUBE_PATCH_MERGE, body, NULL, &err) : -ENOMEM;
+		rc = body ? kube_patch(s->client, path, KUBE_PATCH_MERGE, body, NULL, &err)
+			  : -ENOMEM;
 		ctl_count_write(s->c, "PATCH");
 		txt = json_dumps(json_object_get(patches, node), JSON_COMPACT | JSON_SORT_KEYS);
 		if (rc && rc != -ENOENT) {
@@ -252,7 +256,7 @@ out:
 static int delete_pod(struct sfctl *s, json_t *fleet, const char *pod)
 {
 	const char *ns = jstr(json_object_get(fleet, "metadata"), "namespace");
-	struct kube_delete_opts o = { .grace_seconds = KUBE_GRACE_NOW };
+	struct kube_delete_opts o = {.grace_seconds = KUBE_GRACE_NOW};
 	char path[KUBE_PATH_MAX];
 	struct kube_error err;
 	int rc;
@@ -307,8 +311,8 @@ static int execute(struct sfctl *s, const char *key, json_t *fleet, const struct
 				  a->version, a->rev);
 			if (s->mx) {
 				snprintf(labels, sizeof(labels), "fleet=\"%s\"", key);
-				metrics_counter_add(s->mx, "vigil_sensorfleet_rollbacks_total", labels,
-						    1);
+				metrics_counter_add(s->mx, "vigil_sensorfleet_rollbacks_total",
+						    labels, 1);
 			}
 			break;
 		}
@@ -382,7 +386,7 @@ static void update_metrics(struct sfctl *s, struct fleet_state *st, const struct
 			   int64_t now, double step_s)
 {
 	char labels[400];
-	struct gap_ctx g = { s, st };
+	struct gap_ctx g = {s, st};
 
 	if (!s->mx)
 		return;
@@ -396,8 +400,7 @@ static void update_metrics(struct sfctl *s, struct fleet_state *st, const struct
 	snprintf(labels, sizeof(labels), "fleet=\"%s\",state=\"updated\"", st->key);
 	metrics_gauge_set(s->mx, "vigil_sensorfleet_nodes", labels, p->status.nodes_updated);
 	snprintf(labels, sizeof(labels), "fleet=\"%s\",state=\"covered\"", st->key);
-	metrics_gauge_set(s->mx, "vigil_sensorfleet_nodes", labels,
-			  p->status.nodes_with_detection);
+	metrics_gauge_set(s->mx, "vigil_sensorfleet_nodes", labels, p->status.nodes_with_detection);
 	rollout_tracker_foreach(st->tr, now, gap_metric, &g);
 }
 
@@ -410,10 +413,10 @@ static struct ctl_result reconcile(void *ctx, const char *key)
 	json_t *fleet = cache ? kube_cache_get(cache, key) : NULL;
 	json_t *nodes = NULL, *pods = NULL, *dss = NULL;
 	struct ctl_result res = CTL_RESULT_DONE;
-	struct rollout_plan plan = { 0 };
+	struct rollout_plan plan = {0};
 	struct rollout_status cached;
 	const struct rollout_status *prev = NULL;
-	struct fleet_view v = { 0 };
+	struct fleet_view v = {0};
 	struct fleet_state *st;
 	int64_t now = now_ms();
 	double t0;
@@ -426,8 +429,8 @@ static struct ctl_result reconcile(void *ctx, const char *key)
 	const json_t *meta = json_object_get(fleet, "metadata");
 
 	if (strcmp(jstr(meta, "namespace"), s->ns) != 0) {
-		vlog_warn(SUB, "key=%s msg=\"SensorFleets are reconciled in namespace %s only\"", key,
-			  s->ns);
+		vlog_warn(SUB, "key=%s msg=\"SensorFleets are reconciled in namespace %s only\"",
+			  key, s->ns);
 		json_decref(fleet);
 		return CTL_RESULT_TERMINAL;
 	}
@@ -459,11 +462,17 @@ static struct ctl_result reconcile(void *ctx, const char *key)
 		res = CTL_RESULT_RETRY;
 		goto out;
 	}
-	struct rollout_input in = { .spec = &v.spec, .prev = v.has_prev ? &v.prev : NULL,
-				    .nodes = v.nodes, .n_nodes = v.n_nodes, .pods = v.pods,
-				    .n_pods = v.n_pods, .reports = v.reports,
-				    .n_reports = v.n_reports, .revisions = v.revisions,
-				    .n_revisions = v.n_revisions, .now_ms = now };
+	struct rollout_input in = {.spec = &v.spec,
+				   .prev = v.has_prev ? &v.prev : NULL,
+				   .nodes = v.nodes,
+				   .n_nodes = v.n_nodes,
+				   .pods = v.pods,
+				   .n_pods = v.n_pods,
+				   .reports = v.reports,
+				   .n_reports = v.n_reports,
+				   .revisions = v.revisions,
+				   .n_revisions = v.n_revisions,
+				   .now_ms = now};
 
 	t0 = mono_s();
 	rc = rollout_step(st->tr, &in, &plan);
@@ -538,15 +547,14 @@ static bool node_same(const json_t *a, const json_t *b)
 	size_t i;
 	json_t *x;
 
-	json_array_foreach(ca, i, x)
-		if (strcmp(jstr(x, "type"), "Ready") == 0)
-			ra = jstr(x, "status");
-	json_array_foreach(cb, i, x)
-		if (strcmp(jstr(x, "type"), "Ready") == 0)
-			rb = jstr(x, "status");
+	json_array_foreach(ca, i, x) if (strcmp(jstr(x, "type"), "Ready") == 0) ra =
+	    jstr(x, "status");
+	json_array_foreach(cb, i, x) if (strcmp(jstr(x, "type"), "Ready") == 0) rb =
+	    jstr(x, "status");
 	return strcmp(ra, rb) == 0 &&
 	       json_equal(json_object_get(ma, "labels"), json_object_get(mb, "labels")) &&
-	       !json_object_get(ma, "deletionTimestamp") == !json_object_get(mb, "deletionTimestamp") &&
+	       !json_object_get(ma, "deletionTimestamp") ==
+		   !json_object_get(mb, "deletionTimestamp") &&
 	       json_equal(json_object_get(json_object_get(a, "spec"), "taints"),
 			  json_object_get(json_object_get(b, "spec"), "taints"));
 }
@@ -565,8 +573,7 @@ static void map_sensornode(void *ctx, struct ctl_controller *c, json_t *old, jso
 	struct sfctl *s = ctx;
 
 	if (!obj) {
-		fleet_reports_forget(s->reports,
-				     jstr(json_object_get(old, "metadata"), "name"));
+		fleet_reports_forget(s->reports, jstr(json_object_get(old, "metadata"), "name"));
 		ctl_enqueue_all(c, &s->s_sf);
 		return;
 	}
@@ -576,7 +583,7 @@ static void map_sensornode(void *ctx, struct ctl_controller *c, json_t *old, jso
 
 int sfctl_register(const struct sfctl_opts *o, struct sfctl **out)
 {
-	struct ctl_controller_opts co = { .name = "sensorfleet", .reconcile = reconcile };
+	struct ctl_controller_opts co = {.name = "sensorfleet", .reconcile = reconcile};
 	struct sfctl *s;
 	int err;
 
@@ -597,13 +604,13 @@ int sfctl_register(const struct sfctl_opts *o, struct sfctl **out)
 		sfctl_free(s);
 		return -ENOMEM;
 	}
-	s->s_sf = (struct ctl_source){ .res = &kube_res_sensorfleets, .ns = s->ns };
-	s->s_ds = (struct ctl_source){ .res = &kube_res_daemonsets, .ns = s->ns,
-				       .label_selector = FLEET_LABEL };
-	s->s_pods = (struct ctl_source){ .res = &kube_res_pods, .ns = s->ns,
-					 .label_selector = FLEET_LABEL };
-	s->s_nodes = (struct ctl_source){ .res = &kube_res_nodes };
-	s->s_sn = (struct ctl_source){ .res = &kube_res_sensornodes };
+	s->s_sf = (struct ctl_source){.res = &kube_res_sensorfleets, .ns = s->ns};
+	s->s_ds = (struct ctl_source){
+	    .res = &kube_res_daemonsets, .ns = s->ns, .label_selector = FLEET_LABEL};
+	s->s_pods =
+	    (struct ctl_source){.res = &kube_res_pods, .ns = s->ns, .label_selector = FLEET_LABEL};
+	s->s_nodes = (struct ctl_source){.res = &kube_res_nodes};
+	s->s_sn = (struct ctl_source){.res = &kube_res_sensornodes};
 	co.ctx = s;
 	co.workers = o->workers > 0 ? o->workers : 1;
 	s->c = ctl_register(s->m, &co);

@@ -12,9 +12,9 @@
  *
  * Metrics: vigil_sensorfleet_node_gap_seconds{fleet,node} (gauge, current coverage gap),
  * vigil_sensorfleet_node_rollout_gap_seconds{fleet,node} (gauge, gap in the current/last rollout),
- * vigil_sensorfleet_rollout_steps_total{fleet} (node moves), vigil_sensorfleet_rollbacks_total{fleet},
- * vigil_sensorfleet_nodes{fleet,state} (total/updated/covered), vigil_sensorfleet_step_seconds
- * (histogram: one rollout_step).
+ * vigil_sensorfleet_rollout_steps_total{fleet} (node moves),
+ * vigil_sensorfleet_rollbacks_total{fleet}, vigil_sensorfleet_nodes{fleet,state}
+ * (total/updated/covered), vigil_sensorfleet_step_seconds (histogram: one rollout_step).
  */
 #ifndef VIGIL_OPERATOR_RECONCILE_SENSORFLEET_H
 #define VIGIL_OPERATOR_RECONCILE_SENSORFLEET_H

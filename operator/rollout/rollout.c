@@ -2,10 +2,10 @@
 /*
  * rollout: pure SensorFleet rollout state machine. See rollout.h and docs/rollout.md.
  *
- * One step: decide the phase from the persisted status and the spec, classify every node against the
- * desired revision D (done / in flight / pending), update the tracker's gap and wait clocks, check the
- * budget (rollback), then emit node moves in canary-then-name order within maxParallel, and compute the
- * status. Nothing here reads a clock or talks to the API.
+ * One step: decide the phase from the persisted status and the spec, classify every node against
+ * the desired revision D (done / in flight / pending), update the tracker's gap and wait clocks,
+ * check the budget (rollback), then emit node moves in canary-then-name order within maxParallel,
+ * and compute the status. Nothing here reads a clock or talks to the API.
  */
 #include "operator/rollout/rollout.h"
 
@@ -20,19 +20,19 @@
 
 struct tnode {
 	char *name;
-	int64_t gap_since;	 /* coverage gap start (no labelled revision detecting); 0 = covered */
-	int64_t gap_counted;	 /* part of the ongoing gap already in the rollout totals (restored) */
-	int64_t rollout_gap_ms;	 /* closed gaps of this node in the current rollout */
-	int64_t wait_since;	 /* without detection on wait_rev since; 0 = not waiting */
+	int64_t gap_since;   /* coverage gap start (no labelled revision detecting); 0 = covered */
+	int64_t gap_counted; /* part of the ongoing gap already in the rollout totals (restored) */
+	int64_t rollout_gap_ms; /* closed gaps of this node in the current rollout */
+	int64_t wait_since;	/* without detection on wait_rev since; 0 = not waiting */
 	char wait_rev[ROLLOUT_REV_LEN];
-	bool wait_excused;	 /* moved while already blind: a bad node, not counted in the budget */
-	int64_t restored_since;	 /* problemNodes[].since from the status this tracker started from */
-	int64_t off_since;	 /* NotReady / deleted / gone since */
-	bool gone;		 /* absent from the last input */
-	bool seen;		 /* scratch: present in this step's input */
-	bool fresh;		 /* scratch: created by this step */
-	bool came_back;		 /* scratch: eligible again after NotReady/deleted/gone */
-	bool ever_covered;	 /* seen with detection at least once */
+	bool wait_excused; /* moved while already blind: a bad node, not counted in the budget */
+	int64_t restored_since; /* problemNodes[].since from the status this tracker started from */
+	int64_t off_since;	/* NotReady / deleted / gone since */
+	bool gone;		/* absent from the last input */
+	bool seen;		/* scratch: present in this step's input */
+	bool fresh;		/* scratch: created by this step */
+	bool came_back;		/* scratch: eligible again after NotReady/deleted/gone */
+	bool ever_covered;	/* seen with detection at least once */
 };
 
 struct rollout_tracker {
@@ -44,8 +44,8 @@ struct rollout_tracker {
 
 struct nrev {
 	char rev[ROLLOUT_REV_LEN];
-	int64_t at_ms;	/* from the label value; 0 = unknown */
-	bool blind;	/* label value says the node was blind when moved */
+	int64_t at_ms; /* from the label value; 0 = unknown */
+	bool blind;    /* label value says the node was blind when moved */
 	bool det;
 	const char *why; /* why no detection on it */
 };
@@ -57,7 +57,7 @@ struct nwork {
 	struct nrev revs[MAX_NODE_REVS];
 	int n_revs;
 	bool covered;
-	int d; /* index of D in revs, or -1 */
+	int d;	      /* index of D in revs, or -1 */
 	bool started; /* moved by this step */
 };
 
@@ -69,9 +69,9 @@ struct ctx {
 	struct rollout_policy pol;
 	int64_t now;
 	char spec_rev[ROLLOUT_REV_LEN];
-	const char *d; /* desired revision */
-	const struct rollout_pod **pods;     /* sorted by node */
-	const struct rollout_report **reps;  /* sorted by node */
+	const char *d;			    /* desired revision */
+	const struct rollout_pod **pods;    /* sorted by node */
+	const struct rollout_report **reps; /* sorted by node */
 	struct nwork *w;
 	size_t n_w;
 	bool nomem;
@@ -114,7 +114,7 @@ void rollout_policy_init(struct rollout_policy *p)
 void rollout_revision_id(const char *version, const char *image, char out[ROLLOUT_REV_LEN])
 {
 	uint64_t h = 0xcbf29ce484222325ULL;
-	const char *parts[2] = { version ? version : "", image ? image : "" };
+	const char *parts[2] = {version ? version : "", image ? image : ""};
 
 	for (int i = 0; i < 2; i++) {
 		for (const unsigned char *p = (const unsigned char *)parts[i]; *p; p++) {
@@ -129,13 +129,13 @@ void rollout_revision_id(const char *version, const char *image, char out[ROLLOU
 
 const char *rollout_cond_type_name(enum rollout_cond_type t)
 {
-	static const char *const names[] = { "Available", "Progressing", "Degraded", "RolledBack" };
+	static const char *const names[] = {"Available", "Progressing", "Degraded", "RolledBack"};
 
 	return (unsigned)t < ROLLOUT_COND_COUNT ? names[t] : "Unknown";
 }
 
-static const char *const result_names[] = { "", "InProgress", "RollingBack", "Succeeded",
-					    "RolledBack", "Superseded" };
+static const char *const result_names[] = {"",		"InProgress", "RollingBack",
+					   "Succeeded", "RolledBack", "Superseded"};
 
 const char *rollout_result_name(enum rollout_result r)
 {
@@ -154,9 +154,9 @@ enum rollout_result rollout_result_parse(const char *s)
 
 const char *rollout_action_kind_name(enum rollout_action_kind k)
 {
-	static const char *const names[] = { "EnsureRevision", "DeleteRevision", "LabelNode",
-					     "UnlabelNode",    "DeletePod",	 "Event",
-					     "Rollback" };
+	static const char *const names[] = {"EnsureRevision", "DeleteRevision", "LabelNode",
+					    "UnlabelNode",    "DeletePod",	"Event",
+					    "Rollback"};
 
 	return (unsigned)k <= ROLLOUT_ACT_ROLLBACK ? names[k] : "Unknown";
 }
@@ -205,7 +205,8 @@ static void act_label(struct ctx *c, const char *node, const char *rev, bool bli
 		return;
 	scpy(a->name, sizeof(a->name), node);
 	scpy(a->rev, sizeof(a->rev), rev);
-	snprintf(a->value, sizeof(a->value), "%lld%s", (long long)(c->now / 1000), blind ? ".b" : "");
+	snprintf(a->value, sizeof(a->value), "%lld%s", (long long)(c->now / 1000),
+		 blind ? ".b" : "");
 }
 
 static void act_unlabel(struct ctx *c, const char *node, const char *rev)
@@ -219,7 +220,7 @@ static void act_unlabel(struct ctx *c, const char *node, const char *rev)
 }
 
 static void act_event(struct ctx *c, bool warning, const char *reason, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 static void act_event(struct ctx *c, bool warning, const char *reason, const char *fmt, ...)
 {
@@ -275,13 +276,14 @@ static int tnode_cmp(const void *a, const void *b)
 
 static struct tnode *tracker_find(struct rollout_tracker *t, const char *name)
 {
-	struct tnode key = { .name = (char *)name };
+	struct tnode key = {.name = (char *)name};
 
 	return t->n ? bsearch(&key, t->v, t->n, sizeof(*t->v), tnode_cmp) : NULL;
 }
 
 void rollout_tracker_foreach(const struct rollout_tracker *t, int64_t now_ms,
-			     void (*fn)(const char *node, double gap_s, double rollout_gap_s, void *arg),
+			     void (*fn)(const char *node, double gap_s, double rollout_gap_s,
+					void *arg),
 			     void *arg)
 {
 	if (!t || !fn)
@@ -358,9 +360,10 @@ static int tracker_sync(struct ctx *c)
 		t->v = v;
 		for (size_t i = 0; i < c->in->n_nodes; i++) {
 			const char *name = c->in->nodes[i].name;
-			struct tnode key = { .name = (char *)name };
+			struct tnode key = {.name = (char *)name};
 
-			if (!name || (old_n && bsearch(&key, t->v, old_n, sizeof(*t->v), tnode_cmp)))
+			if (!name ||
+			    (old_n && bsearch(&key, t->v, old_n, sizeof(*t->v), tnode_cmp)))
 				continue;
 			struct tnode *e = &t->v[t->n];
 
@@ -399,7 +402,8 @@ static int tracker_sync(struct ctx *c)
 		}
 		t->n = k;
 	}
-	/* vanished nodes: close their gap, keep them while a rollout is active (reported NodeGone) */
+	/* vanished nodes: close their gap, keep them while a rollout is active (reported NodeGone)
+	 */
 	size_t k = 0;
 
 	for (size_t i = 0; i < t->n; i++) {
@@ -448,7 +452,8 @@ static int rep_cmp(const void *a, const void *b)
 	return strcmp(x->node ? x->node : "", y->node ? y->node : "");
 }
 
-/* First index in a node-sorted pointer array whose node is `node`, and the count, via lower bound. */
+/* First index in a node-sorted pointer array whose node is `node`, and the count, via lower bound.
+ */
 #define RANGE_FN(fname, T, field)                                                                  \
 	static size_t fname(T *const *arr, size_t n, const char *node, size_t *count)              \
 	{                                                                                          \
@@ -507,15 +512,17 @@ static bool detect(struct ctx *c, const char *node, const char *rev, const char 
 		best = best < 2 ? 2 : best;
 		for (size_t j = r0; j < r0 + nr; j++) {
 			const struct rollout_report *r = c->reps[j];
-			bool match = (r->pod && r->pod[0]) ? streq(r->pod, p->name)
-							   : (version && streq(r->driver_version, version));
+			bool match = (r->pod && r->pod[0])
+					 ? streq(r->pod, p->name)
+					 : (version && streq(r->driver_version, version));
 			if (!match)
 				continue;
 			int hb = r->heartbeat_seconds > 0 ? r->heartbeat_seconds
 							  : (c->in->spec->heartbeat_seconds > 0
-								     ? c->in->spec->heartbeat_seconds
-								     : DEFAULT_HEARTBEAT_S);
-			int64_t stale_at = r->heartbeat_ms + (int64_t)ROLLOUT_HEARTBEAT_MISSES * hb * 1000;
+								 ? c->in->spec->heartbeat_seconds
+								 : DEFAULT_HEARTBEAT_S);
+			int64_t stale_at =
+			    r->heartbeat_ms + (int64_t)ROLLOUT_HEARTBEAT_MISSES * hb * 1000;
 
 			if (c->now > stale_at) {
 				best = best < 3 ? 3 : best;
@@ -532,8 +539,8 @@ static bool detect(struct ctx *c, const char *node, const char *rev, const char 
 			return true;
 		}
 	}
-	static const char *const whys[] = { "NoSensorPod", "PodNotRunning", "NoReport",
-					    "HeartbeatStale" };
+	static const char *const whys[] = {"NoSensorPod", "PodNotRunning", "NoReport",
+					   "HeartbeatStale"};
 	*why = best == 4 ? unhealthy : whys[best];
 	return false;
 }
@@ -634,9 +641,9 @@ static void track_gap(struct ctx *c, struct nwork *w)
 		gap_close(c, e);
 		e->ever_covered = true;
 	} else if (!e->gap_since) {
-		/* Nodes that never had detection (a first install) have no gap to measure. A node first
-		 * seen blind on the one revision it was moved to (make-before-break off) lost its
-		 * coverage when it was moved. */
+		/* Nodes that never had detection (a first install) have no gap to measure. A node
+		 * first seen blind on the one revision it was moved to (make-before-break off) lost
+		 * its coverage when it was moved. */
 		bool moved = w->n_revs == 1 && w->revs[0].at_ms && !w->revs[0].blind;
 
 		if (e->ever_covered || (e->fresh && moved)) {
@@ -689,7 +696,8 @@ static void set_cond(struct ctx *c, enum rollout_cond_type type, enum rollout_co
 	scpy(cd->reason, sizeof(cd->reason), reason);
 	scpy(cd->message, sizeof(cd->message), msg);
 	cd->observed_generation = c->in->spec->generation;
-	cd->transition_ms = (pc && pc->status == s && pc->transition_ms) ? pc->transition_ms : c->now;
+	cd->transition_ms =
+	    (pc && pc->status == s && pc->transition_ms) ? pc->transition_ms : c->now;
 }
 
 struct prob {
@@ -773,7 +781,8 @@ static void do_rollback(struct ctx *c, const struct prob *over, size_t n_over)
 	char msg[ROLLOUT_MESSAGE_LEN];
 	struct rollout_action *a;
 
-	snprintf(msg, sizeof(msg), "%zu nodes without detection on %s for longer than %ds: ", n_over,
+	snprintf(msg, sizeof(msg),
+		 "%zu nodes without detection on %s for longer than %ds: ", n_over,
 		 c->in->spec->driver_version, c->pol.gap_budget_seconds);
 	list_nodes(msg, sizeof(msg), over, n_over, c->now, true);
 	scpy(st->rolled_back_revision, sizeof(st->rolled_back_revision), c->spec_rev);
@@ -811,16 +820,18 @@ static bool plan_node(struct ctx *c, struct nwork *w, bool *candidate)
 		for (int i = 0; i < w->n_revs; i++)
 			others_detect |= i != w->d && w->revs[i].det;
 		if (c->pol.make_before_break && others_detect && w->te->wait_since) {
-			/* new pod can't be placed beside the old one (ports, resources): break first */
+			/* new pod can't be placed beside the old one (ports, resources): break
+			 * first */
 			size_t np;
 			size_t p0 = pods_of(c->pods, c->in->n_pods, node, &np);
 			bool pending = false;
 
 			for (size_t i = p0; i < p0 + np; i++)
-				pending |= streq(c->pods[i]->rev, c->d) && !c->pods[i]->terminating &&
+				pending |= streq(c->pods[i]->rev, c->d) &&
+					   !c->pods[i]->terminating &&
 					   c->pods[i]->phase == ROLLOUT_POD_PENDING;
-			int64_t at = w->te->wait_since +
-				     (int64_t)c->pol.gap_budget_seconds * 1000 / 2;
+			int64_t at =
+			    w->te->wait_since + (int64_t)c->pol.gap_budget_seconds * 1000 / 2;
 
 			if (pending && c->now >= at) {
 				for (int i = 0; i < w->n_revs; i++)
@@ -840,16 +851,17 @@ static bool plan_node(struct ctx *c, struct nwork *w, bool *candidate)
 		}
 		if (!over_budget(c, w)) {
 			recheck_at(c, w->te->wait_since +
-					      (int64_t)c->pol.gap_budget_seconds * 1000 + 1);
+					  (int64_t)c->pol.gap_budget_seconds * 1000 + 1);
 			return true;
 		}
 		return false; /* failed here: reported, frees its slot */
 	}
 	if (w->n_revs == 0) {
 		/* a node without any sensor: nothing to keep, give it one now */
-		const char *rev = (st->last.result == ROLLOUT_IN_PROGRESS && st->last_good_revision[0])
-					  ? st->last_good_revision
-					  : c->d;
+		const char *rev =
+		    (st->last.result == ROLLOUT_IN_PROGRESS && st->last_good_revision[0])
+			? st->last_good_revision
+			: c->d;
 
 		act_label(c, node, rev, true);
 		c->out->n_steps++;
@@ -861,14 +873,14 @@ static bool plan_node(struct ctx *c, struct nwork *w, bool *candidate)
 		int keep = -1;
 
 		for (int i = 0; i < w->n_revs; i++)
-			if (w->revs[i].det && (keep < 0 || streq(w->revs[i].rev, st->last_good_revision)))
+			if (w->revs[i].det &&
+			    (keep < 0 || streq(w->revs[i].rev, st->last_good_revision)))
 				keep = i;
 		for (int i = 0; i < w->n_revs; i++)
 			if (i != keep)
 				act_unlabel(c, node, w->revs[i].rev);
-		if (keep != 0) {
+		if (keep > 0)
 			w->revs[0] = w->revs[keep];
-		}
 		w->n_revs = 1;
 		*candidate = true;
 		return false;
@@ -915,12 +927,14 @@ static bool rev_used(struct ctx *c, const char *rev)
 		size_t plen = strlen(ROLLOUT_NODE_LABEL_PREFIX);
 
 		for (size_t j = 0; j < n->n_labels; j++)
-			if (n->labels[j].key && strncmp(n->labels[j].key, ROLLOUT_NODE_LABEL_PREFIX, plen) == 0 &&
+			if (n->labels[j].key &&
+			    strncmp(n->labels[j].key, ROLLOUT_NODE_LABEL_PREFIX, plen) == 0 &&
 			    streq(n->labels[j].key + plen, rev))
 				return true;
 	}
 	for (size_t i = 0; i < c->out->n_actions; i++)
-		if (c->out->actions[i].kind == ROLLOUT_ACT_LABEL_NODE && streq(c->out->actions[i].rev, rev))
+		if (c->out->actions[i].kind == ROLLOUT_ACT_LABEL_NODE &&
+		    streq(c->out->actions[i].rev, rev))
 			return true;
 	return false;
 }
@@ -1052,7 +1066,8 @@ static void compute_status(struct ctx *c, struct prob *probs, size_t n_probs, in
 		if (eligible && with == eligible)
 			set_cond(c, ROLLOUT_COND_AVAILABLE, ROLLOUT_TRUE, "AllNodesCovered", msg);
 		else
-			set_cond(c, ROLLOUT_COND_AVAILABLE, ROLLOUT_FALSE, "NodesWithoutDetection", msg);
+			set_cond(c, ROLLOUT_COND_AVAILABLE, ROLLOUT_FALSE, "NodesWithoutDetection",
+				 msg);
 	}
 
 	/* Progressing */
@@ -1099,7 +1114,8 @@ static void compute_status(struct ctx *c, struct prob *probs, size_t n_probs, in
 	}
 
 	/* gap totals of the active rollout */
-	if (phase_active(st->last.result) || (c->in->prev && phase_active(c->in->prev->last.result))) {
+	if (phase_active(st->last.result) ||
+	    (c->in->prev && phase_active(c->in->prev->last.result))) {
 		int64_t total_ms = c->t->closed_total_ms, max_ms = c->t->closed_max_ms;
 
 		for (size_t i = 0; i < c->t->n; i++) {
@@ -1118,9 +1134,10 @@ static void compute_status(struct ctx *c, struct prob *probs, size_t n_probs, in
 	}
 }
 
-int rollout_step(struct rollout_tracker *t, const struct rollout_input *in, struct rollout_plan *out)
+int rollout_step(struct rollout_tracker *t, const struct rollout_input *in,
+		 struct rollout_plan *out)
 {
-	struct ctx c = { .in = in, .t = t, .out = out };
+	struct ctx c = {.in = in, .t = t, .out = out};
 	struct rollout_status *st;
 	struct prob *probs = NULL;
 	size_t n_probs = 0;
@@ -1159,8 +1176,8 @@ int rollout_step(struct rollout_tracker *t, const struct rollout_input *in, stru
 	}
 	c.d = (st->rolled_back_revision[0] && streq(st->rolled_back_revision, c.spec_rev) &&
 	       st->last_good_revision[0])
-		      ? st->last_good_revision
-		      : c.spec_rev;
+		  ? st->last_good_revision
+		  : c.spec_rev;
 
 	ret = tracker_sync(&c);
 	if (ret)
@@ -1207,9 +1224,10 @@ int rollout_step(struct rollout_tracker *t, const struct rollout_input *in, stru
 
 			if (!over_budget(&c, w) || w->te->wait_excused)
 				continue;
-			probs[n_over++] = (struct prob){ .cat = 0, .node = w->n->name,
-							 .reason = why_blind(w),
-							 .since = w->te->wait_since };
+			probs[n_over++] = (struct prob){.cat = 0,
+							.node = w->n->name,
+							.reason = why_blind(w),
+							.since = w->te->wait_since};
 		}
 		if (n_over > (size_t)c.pol.max_nodes_without_detection) {
 			qsort(probs, n_over, sizeof(*probs), prob_cmp);
@@ -1263,7 +1281,8 @@ int rollout_step(struct rollout_tracker *t, const struct rollout_input *in, stru
 		st->last.result = ROLLOUT_SUCCEEDED;
 		st->last.completion_ms = c.now;
 		scpy(st->last_good_revision, sizeof(st->last_good_revision), c.spec_rev);
-		scpy(st->last_good_version, sizeof(st->last_good_version), in->spec->driver_version);
+		scpy(st->last_good_version, sizeof(st->last_good_version),
+		     in->spec->driver_version);
 		scpy(st->last_good_image, sizeof(st->last_good_image), in->spec->image);
 	} else if (all_done && st->last.result == ROLLOUT_ROLLING_BACK) {
 		st->last.result = ROLLOUT_ROLLED_BACK;
@@ -1279,29 +1298,37 @@ int rollout_step(struct rollout_tracker *t, const struct rollout_input *in, stru
 		if (!w->n->targeted)
 			continue;
 		if (!w->eligible) {
-			*p = (struct prob){ .cat = w->n->deleted ? 3 : 2, .node = w->n->name,
-					    .reason = w->n->deleted ? "NodeDeleted" : "NodeNotReady",
-					    .since = w->te->off_since };
+			*p = (struct prob){.cat = w->n->deleted ? 3 : 2,
+					   .node = w->n->name,
+					   .reason = w->n->deleted ? "NodeDeleted" : "NodeNotReady",
+					   .since = w->te->off_since};
 			n_probs++;
 			continue;
 		}
 		int64_t gap = w->te->gap_since ? c.now - w->te->gap_since : 0;
 
 		if (over_budget(&c, w)) {
-			*p = (struct prob){ .cat = 0, .node = w->n->name, .reason = why_blind(w),
-					    .gap_ms = gap, .since = w->te->wait_since };
+			*p = (struct prob){.cat = 0,
+					   .node = w->n->name,
+					   .reason = why_blind(w),
+					   .gap_ms = gap,
+					   .since = w->te->wait_since};
 			n_probs++;
 		} else if (!w->covered && !w->started) {
-			*p = (struct prob){ .cat = 1, .node = w->n->name, .reason = why_blind(w),
-					    .gap_ms = gap, .since = w->te->gap_since };
+			*p = (struct prob){.cat = 1,
+					   .node = w->n->name,
+					   .reason = why_blind(w),
+					   .gap_ms = gap,
+					   .since = w->te->gap_since};
 			n_probs++;
 		}
 	}
 	for (size_t i = 0; i < t->n; i++)
 		if (t->v[i].gone)
-			probs[n_probs++] = (struct prob){ .cat = 3, .node = t->v[i].name,
-							  .reason = "NodeGone",
-							  .since = t->v[i].off_since };
+			probs[n_probs++] = (struct prob){.cat = 3,
+							 .node = t->v[i].name,
+							 .reason = "NodeGone",
+							 .since = t->v[i].off_since};
 
 	plan_stuck_pods(&c);
 	plan_deletes(&c);
@@ -1316,8 +1343,8 @@ int rollout_step(struct rollout_tracker *t, const struct rollout_input *in, stru
 	    in->prev->last.result == ROLLOUT_ROLLING_BACK)
 		act_event(&c, false, "RollbackComplete", "%d/%d nodes back on %s with detection",
 			  updated, eligible, st->last_good_version);
-	if (c.pol.paused != (in->prev && streq(in->prev->conds[ROLLOUT_COND_PROGRESSING].reason,
-					       "Paused")) &&
+	if (c.pol.paused !=
+		(in->prev && streq(in->prev->conds[ROLLOUT_COND_PROGRESSING].reason, "Paused")) &&
 	    st->last.result == ROLLOUT_IN_PROGRESS)
 		act_event(&c, false, c.pol.paused ? "RolloutPaused" : "RolloutResumed",
 			  "rollout to %s %s at %d/%d nodes", in->spec->driver_version,

@@ -1,17 +1,18 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * rollout: the SensorFleet rollout as a pure state machine. No I/O, no clock reads: the caller passes
- * what it observed (nodes, sensor pods, SensorNode reports, existing revisions), the persisted status
- * and `now`; rollout_step() returns the actions to take and the new status.
+ * rollout: the SensorFleet rollout as a pure state machine. No I/O, no clock reads: the caller
+ * passes what it observed (nodes, sensor pods, SensorNode reports, existing revisions), the
+ * persisted status and `now`; rollout_step() returns the actions to take and the new status.
  *
  * Model (docs/rollout.md has the full story):
- * - A revision is one (driverVersion, image) pair, named by rollout_revision_id(). The operator runs one
- *   DaemonSet per revision whose pods only run on nodes carrying the node label
- *   "vigil.dev/sensor-<rev>" (node affinity, operator Exists). The label's value is the unix time in
- *   seconds the node was moved to that revision, so the wait is measured across operator restarts.
- * - Moving a node = adding the new revision's label (the new sensor starts beside the old one), waiting
- *   until the node has detection on the new revision, then removing the old label (make-before-break).
- *   Without make-before-break both changes go in one step and the coverage gap is measured.
+ * - A revision is one (driverVersion, image) pair, named by rollout_revision_id(). The operator
+ * runs one DaemonSet per revision whose pods only run on nodes carrying the node label
+ *   "vigil.dev/sensor-<rev>" (node affinity, operator Exists). The label's value is the unix time
+ * in seconds the node was moved to that revision, so the wait is measured across operator restarts.
+ * - Moving a node = adding the new revision's label (the new sensor starts beside the old one),
+ * waiting until the node has detection on the new revision, then removing the old label
+ * (make-before-break). Without make-before-break both changes go in one step and the coverage gap
+ * is measured.
  * - A node has detection on revision R when a pod of R runs there (Running, not terminating) and a
  *   SensorNode report from that pod is fresh (heartbeat within 3 intervals) with ProbeLoaded,
  *   RulesLoaded and EventsFlowing true. A node is covered when it has detection on any revision.
@@ -27,9 +28,9 @@
 
 #define ROLLOUT_NODE_LABEL_PREFIX "vigil.dev/sensor-"
 #define ROLLOUT_REVISION_LABEL "vigil.dev/revision"
-#define ROLLOUT_REV_LEN 16	/* buffer for a revision id (10 hex digits + NUL) */
-#define ROLLOUT_VERSION_LEN 64	/* driverVersion is at most 63 characters */
-#define ROLLOUT_NAME_LEN 254	/* node names are at most 253 characters */
+#define ROLLOUT_REV_LEN 16     /* buffer for a revision id (10 hex digits + NUL) */
+#define ROLLOUT_VERSION_LEN 64 /* driverVersion is at most 63 characters */
+#define ROLLOUT_NAME_LEN 254   /* node names are at most 253 characters */
 #define ROLLOUT_REASON_LEN 64
 #define ROLLOUT_MESSAGE_LEN 512
 #define ROLLOUT_IMAGE_LEN 512
@@ -42,13 +43,13 @@ struct rollout_kv {
 };
 
 struct rollout_policy {
-	int max_parallel;		  /* nodes moved at the same time, >= 1 */
-	bool make_before_break;		  /* new sensor detecting before the old one stops */
-	int max_nodes_without_detection;  /* roll back when more nodes than this are over budget */
-	int gap_budget_seconds;		  /* how long a moved node may be without detection */
-	const struct rollout_kv *canary;  /* borrowed; nodes matching all of these go first */
+	int max_parallel;		 /* nodes moved at the same time, >= 1 */
+	bool make_before_break;		 /* new sensor detecting before the old one stops */
+	int max_nodes_without_detection; /* roll back when more nodes than this are over budget */
+	int gap_budget_seconds;		 /* how long a moved node may be without detection */
+	const struct rollout_kv *canary; /* borrowed; nodes matching all of these go first */
 	size_t n_canary;
-	bool paused;			  /* start no further nodes */
+	bool paused; /* start no further nodes */
 };
 
 /* Fills the CRD defaults: maxParallel 1, makeBeforeBreak true, maxNodesWithoutDetection 1,
@@ -67,9 +68,9 @@ struct rollout_node {
 	const char *name;		 /* borrowed */
 	const struct rollout_kv *labels; /* borrowed; all the node's labels */
 	size_t n_labels;
-	bool ready;	/* NodeReady condition is True */
-	bool deleted;	/* deletionTimestamp set (a node absent from the list is gone too) */
-	bool targeted;	/* matches spec.nodeSelector; untargeted nodes lose their sensor labels */
+	bool ready;    /* NodeReady condition is True */
+	bool deleted;  /* deletionTimestamp set (a node absent from the list is gone too) */
+	bool targeted; /* matches spec.nodeSelector; untargeted nodes lose their sensor labels */
 };
 
 enum rollout_pod_phase {
@@ -81,25 +82,26 @@ enum rollout_pod_phase {
 };
 
 struct rollout_pod {
-	const char *name;	/* borrowed */
-	const char *node;	/* spec.nodeName, borrowed */
-	const char *rev;	/* label vigil.dev/revision, borrowed */
+	const char *name; /* borrowed */
+	const char *node; /* spec.nodeName, borrowed */
+	const char *rev;  /* label vigil.dev/revision, borrowed */
 	enum rollout_pod_phase phase;
 	bool ready;
-	bool terminating;	/* deletionTimestamp set */
-	int64_t deletion_ms;	/* deletionTimestamp (already includes the grace period) */
+	bool terminating;    /* deletionTimestamp set */
+	int64_t deletion_ms; /* deletionTimestamp (already includes the grace period) */
 };
 
-/* One sensor's view of a node, from SensorNode status. During a make-before-break overlap two sensors
- * write the same SensorNode; the caller passes the last report seen from each pod (pod name set). */
+/* One sensor's view of a node, from SensorNode status. During a make-before-break overlap two
+ * sensors write the same SensorNode; the caller passes the last report seen from each pod (pod name
+ * set). */
 struct rollout_report {
 	const char *node;	    /* borrowed */
 	const char *pod;	    /* status.podName; NULL/"" = match by driver_version */
 	const char *driver_version; /* status.driverVersion */
 	bool probe_loaded, rules_loaded, events_flowing;
-	const char *reason;	    /* reason of the first of the three that is not True, or NULL */
-	int64_t heartbeat_ms;	    /* status.lastHeartbeatTime */
-	int heartbeat_seconds;	    /* status.heartbeatSeconds; 0 = spec's */
+	const char *reason;    /* reason of the first of the three that is not True, or NULL */
+	int64_t heartbeat_ms;  /* status.lastHeartbeatTime */
+	int heartbeat_seconds; /* status.heartbeatSeconds; 0 = spec's */
 };
 
 /* A revision that exists in the cluster (its DaemonSet), so its version is known. */
@@ -171,25 +173,26 @@ struct rollout_status {
 };
 
 enum rollout_action_kind {
-	ROLLOUT_ACT_ENSURE_REVISION, /* create/update DaemonSet vigil-sensor-<rev> (version, image) */
+	ROLLOUT_ACT_ENSURE_REVISION, /* create/update DaemonSet vigil-sensor-<rev> (version, image)
+				      */
 	ROLLOUT_ACT_DELETE_REVISION, /* delete DaemonSet vigil-sensor-<rev> (no node uses it) */
-	ROLLOUT_ACT_LABEL_NODE,	     /* node: set vigil.dev/sensor-<rev>=<value> (start rev there) */
-	ROLLOUT_ACT_UNLABEL_NODE,    /* node: remove vigil.dev/sensor-<rev> (stop rev there) */
-	ROLLOUT_ACT_DELETE_POD,	     /* force-delete pod `name` (stuck Terminating on a dead node) */
-	ROLLOUT_ACT_EVENT,	     /* emit an Event on the SensorFleet */
-	ROLLOUT_ACT_ROLLBACK,	     /* a rollback started: version -> rev's version (for metrics) */
+	ROLLOUT_ACT_LABEL_NODE,	  /* node: set vigil.dev/sensor-<rev>=<value> (start rev there) */
+	ROLLOUT_ACT_UNLABEL_NODE, /* node: remove vigil.dev/sensor-<rev> (stop rev there) */
+	ROLLOUT_ACT_DELETE_POD,	  /* force-delete pod `name` (stuck Terminating on a dead node) */
+	ROLLOUT_ACT_EVENT,	  /* emit an Event on the SensorFleet */
+	ROLLOUT_ACT_ROLLBACK,	  /* a rollback started: version -> rev's version (for metrics) */
 };
 
 struct rollout_action {
 	enum rollout_action_kind kind;
-	char rev[ROLLOUT_REV_LEN];     /* revision (revision, label actions) */
-	char name[ROLLOUT_NAME_LEN];   /* node (label actions) or pod (DELETE_POD) */
-	char value[24];		       /* label value (LABEL_NODE) */
+	char rev[ROLLOUT_REV_LEN];	   /* revision (revision, label actions) */
+	char name[ROLLOUT_NAME_LEN];	   /* node (label actions) or pod (DELETE_POD) */
+	char value[24];			   /* label value (LABEL_NODE) */
 	char version[ROLLOUT_VERSION_LEN]; /* ENSURE_REVISION; ROLLBACK: the version rolled back */
-	char *image;		       /* ENSURE_REVISION, owned by the plan */
-	bool warning;		       /* EVENT: Warning instead of Normal */
-	char reason[ROLLOUT_REASON_LEN]; /* EVENT */
-	char *message;		       /* EVENT, owned by the plan */
+	char *image;			   /* ENSURE_REVISION, owned by the plan */
+	bool warning;			   /* EVENT: Warning instead of Normal */
+	char reason[ROLLOUT_REASON_LEN];   /* EVENT */
+	char *message;			   /* EVENT, owned by the plan */
 };
 
 struct rollout_plan {
@@ -203,8 +206,8 @@ struct rollout_plan {
 /* Frees what the plan owns and zeroes it; safe on a zeroed plan and on NULL. */
 void rollout_plan_release(struct rollout_plan *p);
 
-/* Per-fleet memory between steps (gap start times, gaps already counted). Create one per fleet; a new
- * tracker (e.g. after an operator restart) rebuilds what it needs from the status passed in.
+/* Per-fleet memory between steps (gap start times, gaps already counted). Create one per fleet; a
+ * new tracker (e.g. after an operator restart) rebuilds what it needs from the status passed in.
  * Returns NULL on ENOMEM. */
 struct rollout_tracker *rollout_tracker_new(void);
 void rollout_tracker_free(struct rollout_tracker *t);
@@ -212,15 +215,16 @@ void rollout_tracker_free(struct rollout_tracker *t);
 /* Calls fn for every node the tracker knows: its coverage gap so far (0 when covered) and its total
  * gap in the current/last rollout, both in seconds (for per-node metrics). */
 void rollout_tracker_foreach(const struct rollout_tracker *t, int64_t now_ms,
-			     void (*fn)(const char *node, double gap_s, double rollout_gap_s, void *arg),
+			     void (*fn)(const char *node, double gap_s, double rollout_gap_s,
+					void *arg),
 			     void *arg);
 
 struct rollout_input {
-	const struct rollout_spec *spec;     /* borrowed, required */
-	const struct rollout_status *prev;   /* persisted status, borrowed; NULL = none */
-	const struct rollout_node *nodes;    /* borrowed */
+	const struct rollout_spec *spec;   /* borrowed, required */
+	const struct rollout_status *prev; /* persisted status, borrowed; NULL = none */
+	const struct rollout_node *nodes;  /* borrowed */
 	size_t n_nodes;
-	const struct rollout_pod *pods;	     /* sensor pods (any revision), borrowed */
+	const struct rollout_pod *pods; /* sensor pods (any revision), borrowed */
 	size_t n_pods;
 	const struct rollout_report *reports; /* borrowed */
 	size_t n_reports;
@@ -229,16 +233,18 @@ struct rollout_input {
 	int64_t now_ms;
 };
 
-/* One step: reads `in`, updates the tracker `t` (borrowed, required) and fills `out` (zeroed or released
- * by the caller first; caller releases it). Deterministic for equal inputs and tracker state.
- * Returns 0, -EINVAL (missing spec/tracker) or -ENOMEM. */
-int rollout_step(struct rollout_tracker *t, const struct rollout_input *in, struct rollout_plan *out);
+/* One step: reads `in`, updates the tracker `t` (borrowed, required) and fills `out` (zeroed or
+ * released by the caller first; caller releases it). Deterministic for equal inputs and tracker
+ * state. Returns 0, -EINVAL (missing spec/tracker) or -ENOMEM. */
+int rollout_step(struct rollout_tracker *t, const struct rollout_input *in,
+		 struct rollout_plan *out);
 
-/* Writes the revision id of (version, image) into out (ROLLOUT_REV_LEN bytes): 10 lowercase hex digits
- * of a 64-bit FNV-1a hash, stable across builds. */
+/* Writes the revision id of (version, image) into out (ROLLOUT_REV_LEN bytes): 10 lowercase hex
+ * digits of a 64-bit FNV-1a hash, stable across builds. */
 void rollout_revision_id(const char *version, const char *image, char out[ROLLOUT_REV_LEN]);
 
-/* Names for conditions, results and action kinds as written to the API ("Available", "InProgress"). */
+/* Names for conditions, results and action kinds as written to the API ("Available", "InProgress").
+ */
 const char *rollout_cond_type_name(enum rollout_cond_type t);
 const char *rollout_result_name(enum rollout_result r);
 /* Parses a result name; unknown or NULL -> ROLLOUT_NONE. */

@@ -10,7 +10,7 @@
 
 int rollout_time_parse(const char *s, int64_t *ms)
 {
-	struct tm tm = { 0 };
+	struct tm tm = {0};
 	const char *p;
 	int64_t frac = 0, off = 0;
 
@@ -156,7 +156,8 @@ void rollout_status_from_json(const json_t *status, struct rollout_status *out)
 
 			if (!type || strcmp(type, rollout_cond_type_name(t)) != 0)
 				continue;
-			c->status = cond_status_parse(json_string_value(json_object_get(it, "status")));
+			c->status =
+			    cond_status_parse(json_string_value(json_object_get(it, "status")));
 			get_str(it, "reason", c->reason, sizeof(c->reason));
 			get_str(it, "message", c->message, sizeof(c->message));
 			c->observed_generation = get_int(it, "observedGeneration");
@@ -213,13 +214,12 @@ json_t *rollout_status_to_json(const struct rollout_status *st)
 	nodes = json_pack("{s:i, s:i, s:i, s:i}", "total", st->nodes_total, "updated",
 			  st->nodes_updated, "withDetection", st->nodes_with_detection,
 			  "withoutDetection", st->nodes_without_detection);
-	last = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:s}", "fromVersion",
-			 st->last.from_version, "toVersion", st->last.to_version, "startTime",
-			 time_or_null(st->last.start_ms), "completionTime",
-			 time_or_null(st->last.completion_ms), "maxGapSeconds",
-			 secs(st->last.max_gap_seconds), "totalGapSeconds",
-			 secs(st->last.total_gap_seconds), "result",
-			 rollout_result_name(st->last.result));
+	last = json_pack(
+	    "{s:s, s:s, s:o, s:o, s:o, s:o, s:s}", "fromVersion", st->last.from_version,
+	    "toVersion", st->last.to_version, "startTime", time_or_null(st->last.start_ms),
+	    "completionTime", time_or_null(st->last.completion_ms), "maxGapSeconds",
+	    secs(st->last.max_gap_seconds), "totalGapSeconds", secs(st->last.total_gap_seconds),
+	    "result", rollout_result_name(st->last.result));
 	if (!nodes || !last) {
 		json_decref(nodes);
 		json_decref(last);

@@ -732,38 +732,90 @@ static void mask_of(const struct rules_cx *x, uint64_t *m, bool *exact)
 	}
 }
 
-/* ---- guards: a selective conjunct every match must satisfy ---- */
+/* ---- guards: selective tests every match must pass ---- */
 
-static void find_guard(const struct rules_cx *x, const struct rules_cx **best, uint32_t *bestn)
-{
+struct guardset {
+	const struct rules_cx *c[RULES_MAX_GUARDS];
 	uint32_t n;
+	uint32_t score; /* lower is more selective */
+	bool ok;
+};
+
+static struct guardset guard_of(const struct rules_cx *x)
+{
+	struct guardset g = { .ok = false }, k;
 
 	switch (x->kind) {
-	case RULES_CX_AND:
-		for (uint32_t i = 0; i < x->n; i++)
-			find_guard(x->kids[i], best, bestn);
-		return;
 	case RULES_CX_MEMO:
-		find_guard(x->kids[0], best, bestn);
-		return;
-	case RULES_CX_CMP:
-		if (!x->simple || x->ftype != RULES_FT_STR)
-			return;
-		if (x->op == RULES_OP_EQ)
-			n = 1;
-		else if ((x->op == RULES_OP_IN || x->op == RULES_OP_INTERSECTS) && x->set)
-			n = x->n;
-		else if (x->op == RULES_OP_STARTSWITH || x->op == RULES_OP_CONTAINS)
-			n = 64; /* selective, but costlier than a set probe */
-		else
-			return;
-		if (!*best || n < *bestn) {
-			*best = x;
-			*bestn = n;
+		return guard_of(x->kids[0]);
+	case RULES_CX_AND:
+		for (uint32_t i = 0; i < x->n; i++) {
+			k = guard_of(x->kids[i]);
+			if (k.ok && (!g.ok || k.score < g.score))
+				g = k;
 		}
-		return;
+		return g;
+	case RULES_CX_OR:
+		g.ok = x->n > 0;
+		for (uint32_t i = 0; i < x->n && g.ok; i++) {
+			k = guard_of(x->kids[i]);
+			if (!k.ok || g.n + k.n > RULES_MAX_GUARDS) {
+				g.ok = false;
+				break;
+			}
+			memcpy(g.c + g.n, k.c, k.n * sizeof(k.c[0]));
+			g.n += k.n;
+			g.score += k.score;
+		}
+		return g;
+	case RULES_CX_CMP:
+		if (x->ftype == RULES_FT_IP) {
+			if (x->op != RULES_OP_EQ && x->op != RULES_OP_IN)
+				return g;
+			g.score = 20 + x->n; /* an address is selective, parsing it is not free */
+		} else if (x->op == RULES_OP_EQ)
+			g.score = 1;
+		else if ((x->op == RULES_OP_IN || x->op == RULES_OP_INTERSECTS) && x->set)
+			g.score = x->n;
+		else if ((x->op == RULES_OP_IN) && x->ftype != RULES_FT_STR)
+			g.score = x->n;
+		else if (x->op == RULES_OP_STARTSWITH || x->op == RULES_OP_CONTAINS ||
+			 x->op == RULES_OP_ICONTAINS || x->op == RULES_OP_ENDSWITH)
+			g.score = 64;
+		else if (x->op == RULES_OP_PMATCH)
+			g.score = 64 + x->n;
+		else if (x->op == RULES_OP_GLOB || x->op == RULES_OP_IGLOB)
+			g.score = 300;
+		else
+			return g;
+		/* booleans, numbers and small enumerations say little about an event */
+		if (x->ftype == RULES_FT_BOOL)
+			g.score += 1000;
+		else if (x->ftype == RULES_FT_NUM)
+			g.score += 100;
+		switch (x->field) {
+		case RULES_F_FD_TYPECHAR:
+		case RULES_F_FD_TYPE:
+		case RULES_F_FD_L4PROTO:
+		case RULES_F_FD_SOCKFAMILY:
+		case RULES_F_EVT_TYPE:
+		case RULES_F_SYSCALL_TYPE:
+		case RULES_F_EVT_DIR:
+		case RULES_F_EVT_RES:
+		case RULES_F_USER_NAME:
+			g.score += 500;
+			break;
+		default:
+			break;
+		}
+		if (!x->simple)
+			g.score += 128;
+		g.c[0] = x;
+		g.n = 1;
+		g.ok = true;
+		return g;
 	default:
-		return;
+		return g;
 	}
 }
 
@@ -996,10 +1048,14 @@ static void compile_rule(struct cctx *c, const struct rules_rule_item *r, struct
 	{
 		bool exact;
 
-		uint32_t gn = 0;
+		struct guardset g;
 
 		mask_of(cr->cx, cr->evmask, &exact);
-		find_guard(cr->cx, &cr->guard, &gn);
+		g = guard_of(cr->cx);
+		if (g.ok) {
+			memcpy(cr->guards, g.c, g.n * sizeof(g.c[0]));
+			cr->nguards = g.n;
+		}
 	}
 	cr->active = cr->enabled;
 }

@@ -94,9 +94,12 @@ struct rules_crule {
 	const char *const *tags;
 	size_t ntags;
 	struct rules_cx *cx;
-	/* a necessary condition (a top-level conjunct: = or in on a text field), tested before the
-	 * tree to skip most non-matching rules cheaply; NULL when there is none */
-	const struct rules_cx *guard;
+	/* necessary conditions: at least one of guards[] holds whenever the rule matches (picked
+	 * from the top-level conjuncts, through macros and across or-branches); tested before the
+	 * tree to skip most non-matching rules cheaply. nguards 0: no guard. */
+#define RULES_MAX_GUARDS 8
+	const struct rules_cx *guards[RULES_MAX_GUARDS];
+	uint32_t nguards;
 	struct rules_fmt_part *fmt;
 	size_t nfmt;
 	uint64_t evmask[RULES_EVW];

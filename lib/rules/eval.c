@@ -128,6 +128,25 @@ int rules_eval_values(const struct rules_cx *x, const struct rules_event *ev, st
 	return 1;
 }
 
+/* memmem for short texts: glibc's setup cost dominates for our few-byte needles */
+static inline bool has_sub(const char *h, size_t hl, const char *n, size_t nl)
+{
+	if (nl == 0)
+		return true;
+	if (nl > hl)
+		return false;
+	for (const char *p = h, *end = h + hl - nl + 1; p < end;) {
+		const char *q = memchr(p, n[0], (size_t)(end - p));
+
+		if (!q)
+			return false;
+		if (!memcmp(q + 1, n + 1, nl - 1))
+			return true;
+		p = q + 1;
+	}
+	return false;
+}
+
 static bool icontains(const char *h, size_t hl, const char *n, size_t nl)
 {
 	if (nl == 0)
@@ -268,7 +287,7 @@ static bool cmp_one(const struct rules_cx *x, const struct rules_value *v, uint3
 		return strcmp_len(v->s, v->len, c->s, c->len) >= 0;
 	case RULES_OP_CONTAINS:
 	case RULES_OP_BCONTAINS:
-		return memmem(v->s, v->len, c->s, c->len) != NULL;
+		return has_sub(v->s, v->len, c->s, c->len);
 	case RULES_OP_ICONTAINS:
 		return icontains(v->s, v->len, c->s, c->len);
 	case RULES_OP_STARTSWITH:
@@ -316,7 +335,8 @@ static __attribute__((noinline)) bool eval_cmp_multi(const struct rules_cx *x,
 
 bool rules_cx_eval(const struct rules_cx *x, struct rules_eval_ctx *ctx);
 
-static inline bool eval_cmp(const struct rules_cx *x, struct rules_eval_ctx *ctx)
+static inline __attribute__((always_inline)) bool eval_cmp(const struct rules_cx *x,
+							  struct rules_eval_ctx *ctx)
 {
 	const struct rules_event *ev = ctx->ev;
 	unsigned f = x->field;
@@ -337,7 +357,11 @@ static inline bool eval_cmp(const struct rules_cx *x, struct rules_eval_ctx *ctx
 			ctx->hash[f] = h;
 			ctx->hashed[f >> 6] |= 1ULL << (f & 63);
 		}
+		return set_has(x->set, ev->v[f].s, ev->v[f].len, h);
 	}
+	if (x->op == RULES_OP_EQ && x->ftype == RULES_FT_STR)
+		return ev->v[f].len == x->vals[0].len &&
+		       !memcmp(ev->v[f].s, x->vals[0].s, x->vals[0].len);
 	return cmp_one(x, &ev->v[f], h);
 }
 
@@ -439,8 +463,15 @@ size_t rules_set_eval(const struct rules_set *rs, const struct rules_event *ev, 
 	for (uint32_t i = 0; i < rs->nindex[t]; i++) {
 		uint32_t r = rs->index[t][i];
 
-		if (rs->rules[r].guard && !eval_cmp(rs->rules[r].guard, &ctx))
-			continue;
+		if (rs->rules[r].nguards) {
+			const struct rules_crule *cr = &rs->rules[r];
+			bool pass = false;
+
+			for (uint32_t g = 0; g < cr->nguards && !pass; g++)
+				pass = eval_cmp(cr->guards[g], &ctx);
+			if (!pass)
+				continue;
+		}
 		if (rules_cx_eval(rs->rules[r].cx, &ctx)) {
 			hits[n++] = r;
 			if (!all || n == max)

@@ -289,6 +289,7 @@ static void on_event(void *ctx, const struct vigil_event *e, size_t len)
 	struct sensor *s = ctx;
 	struct rules_set *rs;
 	size_t hits[MAX_HITS], n, i;
+	uint64_t now;
 
 	s->batch_had_events = true;
 	if (decode_event(s->dec, e, len, &s->ev) != DECODE_EVAL)
@@ -307,6 +308,8 @@ static void on_event(void *ctx, const struct vigil_event *e, size_t len)
 			continue;
 		emit_line(s, line);
 		free(line);
+		now = health_now_ns();
+		health_observe_alert_latency(s->health, now > s->ev.ts_ns ? now - s->ev.ts_ns : 0);
 		if (rules_set_rule_info(rs, hits[i], &info) == 0)
 			health_count_alert(s->health, info.name,
 					   rules_priority_name(info.priority, true));

@@ -18,8 +18,16 @@ struct alert_count {
 	uint64_t n;
 };
 
+/* Alert latency histogram buckets (upper bounds, seconds), Prometheus style. */
+static const double lat_le[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+				0.01,	0.025,	 0.05,	 0.1,	0.25,	1};
+#define NLAT (sizeof(lat_le) / sizeof(lat_le[0]))
+
 struct health {
 	pthread_mutex_t lock;
+	uint64_t lat_buckets[NLAT + 1]; /* the last one is +Inf */
+	uint64_t lat_count;
+	double lat_sum;
 	struct health_snapshot s; /* guarded by lock, except last_event_ns (atomic) */
 	struct alert_count *alerts;
 	size_t nalerts, capalerts;
@@ -215,6 +223,38 @@ out:
 	pthread_mutex_unlock(&h->lock);
 }
 
+void health_observe_alert_latency(struct health *h, uint64_t ns)
+{
+	double sec = ns / 1e9;
+	size_t i;
+
+	for (i = 0; i < NLAT && sec > lat_le[i]; i++)
+		;
+	pthread_mutex_lock(&h->lock);
+	h->lat_buckets[i]++;
+	h->lat_count++;
+	h->lat_sum += sec;
+	pthread_mutex_unlock(&h->lock);
+}
+
+uint64_t health_alert_latency_quantile(struct health *h, double q)
+{
+	uint64_t want, seen = 0, res = 0;
+	size_t i;
+
+	pthread_mutex_lock(&h->lock);
+	want = (uint64_t)(q * h->lat_count + 0.999999);
+	for (i = 0; h->lat_count && i <= NLAT; i++) {
+		seen += h->lat_buckets[i];
+		if (seen >= want) {
+			res = i < NLAT ? (uint64_t)(lat_le[i] * 1e9) : UINT64_MAX;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&h->lock);
+	return res;
+}
+
 void health_add_output_drops(struct health *h, uint64_t n)
 {
 	pthread_mutex_lock(&h->lock);
@@ -318,6 +358,28 @@ int health_metrics_render(struct health *h, char **out, size_t *len)
 		besc(&b, h->alerts[i].rule);
 		bprintf(&b, "\",priority=\"%s\"} %" PRIu64 "\n", h->alerts[i].priority,
 			h->alerts[i].n);
+	}
+	metric(&b, "vigil_sensor_alert_latency_seconds", "histogram",
+	       "From the syscall (kernel time) to the alert written to the outputs.");
+	{
+		uint64_t cum = 0;
+
+		for (i = 0; i <= NLAT; i++) {
+			cum += h->lat_buckets[i];
+			if (i < NLAT)
+				bprintf(
+				    &b,
+				    "vigil_sensor_alert_latency_seconds_bucket{le=\"%g\"} %" PRIu64
+				    "\n",
+				    lat_le[i], cum);
+			else
+				bprintf(&b,
+					"vigil_sensor_alert_latency_seconds_bucket{le=\"+Inf\"} "
+					"%" PRIu64 "\n",
+					cum);
+		}
+		bprintf(&b, "vigil_sensor_alert_latency_seconds_sum %.6f\n", h->lat_sum);
+		bprintf(&b, "vigil_sensor_alert_latency_seconds_count %" PRIu64 "\n", h->lat_count);
 	}
 	pthread_mutex_unlock(&h->lock);
 	metric(&b, "vigil_sensor_rules_info", "gauge", "The active rule set (hash label).");

@@ -100,6 +100,13 @@ void health_mark_event(struct health *h, uint64_t now_ns);
 /* Counts one alert of rule (borrowed, copied on first sight) at priority (e.g. "CRITICAL"). */
 void health_count_alert(struct health *h, const char *rule, const char *priority);
 
+/* Records one syscall-to-alert latency (ns from the event's kernel time to the alert's output). */
+void health_observe_alert_latency(struct health *h, uint64_t ns);
+
+/* The latency below which fraction q (0..1) of the observed alerts fall, from the histogram
+ * (bucket upper bound, in ns); 0 when nothing was observed. */
+uint64_t health_alert_latency_quantile(struct health *h, double q);
+
 /* Adds n to the output drop counter. */
 void health_add_output_drops(struct health *h, uint64_t n);
 

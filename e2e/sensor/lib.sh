@@ -20,20 +20,19 @@ sensor_cleanup() {
 }
 trap sensor_cleanup EXIT
 
-# A free TCP port on 127.0.0.1.
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-# sensor_start ARGS...: starts the sensor in the background with health on a free port
-# (HEALTH=host:port), output to $T/alerts.json, log to $T/sensor.log. Prefix with a command in
-# SENSOR_WRAP (e.g. "setpriv --bounding-set -bpf --") to change how it runs.
+# sensor_start ARGS...: starts the sensor in the background with health on an ephemeral port
+# (HEALTH=host:port, read from its log), output to $T/alerts.json, log to $T/sensor.log. Prefix
+# with a command in SENSOR_WRAP (e.g. "setpriv --bounding-set -bpf --") to change how it runs.
+health_port_logged() { grep -q 'sub=health .*port=[0-9]' "$T/sensor.log"; }
 sensor_start() {
-	HEALTH=127.0.0.1:$(free_port)
+	local port
 	: >"$T/alerts.json"
-	${SENSOR_WRAP:-} "$SENSOR" --health-addr "$HEALTH" --output "file:$T/alerts.json" \
+	${SENSOR_WRAP:-} "$SENSOR" --health-addr 127.0.0.1:0 --output "file:$T/alerts.json" \
 		--hostname vigil-e2e "$@" >"$T/sensor.out" 2>"$T/sensor.log" &
 	SENSOR_PID=$!
+	eventually 10 "health server started" health_port_logged
+	port=$(sed -n 's/.*sub=health .*port=\([0-9]*\).*/\1/p' "$T/sensor.log" | head -1)
+	HEALTH=127.0.0.1:$port
 	eventually 10 "health server answers" curl -sf "http://$HEALTH/healthz"
 }
 

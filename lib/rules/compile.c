@@ -1060,6 +1060,117 @@ static void compile_rule(struct cctx *c, const struct rules_rule_item *r, struct
 	cr->active = cr->enabled;
 }
 
+static bool guard_indexable(const struct rules_cx *g)
+{
+	return g->kind == RULES_CX_CMP && g->simple && g->ftype == RULES_FT_STR &&
+	       (g->op == RULES_OP_EQ || ((g->op == RULES_OP_IN || g->op == RULES_OP_INTERSECTS) &&
+					  g->set));
+}
+
+static uint32_t gkey_hash(unsigned field, const char *s, size_t len)
+{
+	uint32_t h = rules_strset_hash(s, len) ^ (field * 0x9E3779B1u);
+
+	return h ? h : 1;
+}
+
+static int gidx_add(struct rules_arena *a, struct rules_gidx *gi, unsigned field,
+		    const struct rules_cval *v, uint32_t pos)
+{
+	uint32_t h = gkey_hash(field, v->s, v->len), j = h & gi->mask;
+	struct rules_gentry *e;
+	size_t n, cap;
+	uint32_t *slot;
+
+	while (gi->slots[j].s) {
+		e = &gi->slots[j];
+		if (e->hash == h && e->field == field && e->len == v->len &&
+		    !memcmp(e->s, v->s, v->len))
+			break;
+		j = (j + 1) & gi->mask;
+	}
+	e = &gi->slots[j];
+	if (!e->s) {
+		e->s = v->s;
+		e->len = v->len;
+		e->hash = h;
+		e->field = (uint16_t)field;
+	}
+	if (e->npos && e->pos[e->npos - 1] == pos)
+		return 0;
+	n = e->npos;
+	cap = e->cap;
+	slot = rules_arena_push(a, (void **)&e->pos, &n, &cap, sizeof(*slot));
+	if (!slot)
+		return -ENOMEM;
+	*slot = pos;
+	e->npos = (uint32_t)n;
+	e->cap = (uint32_t)cap;
+	return 0;
+}
+
+/* Builds the guard index of type t (nothing when no rule qualifies). */
+static int build_gidx(struct rules_set *rs, unsigned t)
+{
+	uint32_t n = rs->nindex[t] < RULES_GIDX_MAX_POS ? rs->nindex[t] : RULES_GIDX_MAX_POS;
+	struct rules_gidx *gi;
+	size_t values = 0, size = 16;
+
+	for (uint32_t p = 0; p < n; p++) {
+		const struct rules_crule *r = &rs->rules[rs->index[t][p]];
+		bool all = r->nguards > 0;
+
+		for (uint32_t g = 0; g < r->nguards; g++)
+			all = all && guard_indexable(r->guards[g]);
+		for (uint32_t g = 0; all && g < r->nguards; g++)
+			values += r->guards[g]->n ? r->guards[g]->n : 1;
+	}
+	if (!values)
+		return 0;
+	while (size < values * 2)
+		size <<= 1;
+	gi = rules_arena_alloc(rs->a, sizeof(*gi));
+	if (!gi)
+		return -ENOMEM;
+	gi->mask = (uint32_t)size - 1;
+	gi->slots = rules_arena_alloc(rs->a, sizeof(*gi->slots) * size);
+	gi->indexed = rules_arena_alloc(rs->a, n);
+	if (!gi->slots || !gi->indexed)
+		return -ENOMEM;
+	for (uint32_t p = 0; p < n; p++) {
+		const struct rules_crule *r = &rs->rules[rs->index[t][p]];
+		bool all = r->nguards > 0;
+
+		for (uint32_t g = 0; g < r->nguards; g++) {
+			const struct rules_cx *x = r->guards[g];
+			bool known = false;
+
+			all = all && guard_indexable(x);
+			for (uint32_t k = 0; k < gi->nfields; k++)
+				known = known || gi->fields[k] == x->field;
+			if (all && !known && gi->nfields == RULES_GIDX_MAX_FIELDS)
+				all = false;
+		}
+		if (!all)
+			continue;
+		for (uint32_t g = 0; g < r->nguards; g++) {
+			const struct rules_cx *x = r->guards[g];
+			bool known = false;
+
+			for (uint32_t k = 0; k < gi->nfields; k++)
+				known = known || gi->fields[k] == x->field;
+			if (!known)
+				gi->fields[gi->nfields++] = x->field;
+			for (uint32_t v = 0; v < x->n; v++)
+				if (gidx_add(rs->a, gi, x->field, &x->vals[v], p))
+					return -ENOMEM;
+		}
+		gi->indexed[p] = 1;
+	}
+	rs->gidx[t] = gi;
+	return 0;
+}
+
 static int build_index(struct rules_set *rs)
 {
 	for (unsigned t = 0; t < RULES_EVT__COUNT; t++) {
@@ -1076,6 +1187,8 @@ static int build_index(struct rules_set *rs)
 		for (size_t i = 0; i < rs->nrules; i++)
 			if (rs->rules[i].active && (rs->rules[i].evmask[t >> 6] >> (t & 63) & 1))
 				rs->index[t][rs->nindex[t]++] = (uint32_t)i;
+		if (build_gidx(rs, t))
+			return -ENOMEM;
 	}
 	return 0;
 }

@@ -105,6 +105,29 @@ struct rules_crule {
 	uint64_t evmask[RULES_EVW];
 };
 
+/* Guard index of one event type: (field, value) -> positions (in index[t]) of the rules one of
+ * whose guards is `field = value` or `field in (.., value, ..)`. Rules whose guards are all of
+ * that kind are decided by one probe per field instead of one test per rule. */
+#define RULES_GIDX_MAX_POS 1024
+#define RULES_GIDX_MAX_FIELDS 16
+
+struct rules_gentry {
+	const char *s;
+	uint32_t len;
+	uint32_t hash;
+	uint16_t field;
+	uint32_t *pos;
+	uint32_t npos, cap;
+};
+
+struct rules_gidx {
+	uint32_t mask;
+	struct rules_gentry *slots;
+	uint16_t fields[RULES_GIDX_MAX_FIELDS];
+	uint32_t nfields;
+	uint8_t *indexed; /* per position: 1 when the rule's guards are all in the map */
+};
+
 struct rules_set {
 	struct rules_arena *a;
 	struct rules_crule *rules;
@@ -113,6 +136,7 @@ struct rules_set {
 	/* per event type: indices of active rules that can match it, in definition order */
 	uint32_t *index[RULES_EVT__COUNT];
 	uint32_t nindex[RULES_EVT__COUNT];
+	struct rules_gidx *gidx[RULES_EVT__COUNT];
 	size_t nmemo; /* memo slots used (macros) */
 	regex_t **regexes;
 	size_t nregexes, capregexes;

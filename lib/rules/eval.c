@@ -446,6 +446,8 @@ size_t rules_set_eval(const struct rules_set *rs, const struct rules_event *ev, 
 		      size_t *hits, size_t max)
 {
 	struct rules_eval_ctx ctx;
+	const struct rules_gidx *gi;
+	uint64_t pass[RULES_GIDX_MAX_POS / 64];
 	unsigned t, words;
 	size_t n = 0;
 
@@ -460,10 +462,42 @@ size_t rules_set_eval(const struct rules_set *rs, const struct rules_event *ev, 
 	memset(ctx.memo_val, 0, words * sizeof(uint64_t));
 	memset(ctx.hashed, 0, sizeof(ctx.hashed));
 	ctx.ev = ev;
+	gi = rs->gidx[t];
+	if (gi) {
+		/* one probe per guarded field marks every rule whose guard this event passes */
+		memset(pass, 0, sizeof(uint64_t) * ((rs->nindex[t] + 63) / 64 < 16 ?
+							    (rs->nindex[t] + 63) / 64 : 16));
+		for (uint32_t k = 0; k < gi->nfields; k++) {
+			unsigned f = gi->fields[k];
+			const struct rules_value *v = &ev->v[f];
+			uint32_t h, j;
+
+			if (!has(ev, f))
+				continue;
+			h = rules_strset_hash(v->s, v->len);
+			ctx.hash[f] = h;
+			ctx.hashed[f >> 6] |= 1ULL << (f & 63);
+			h ^= f * 0x9E3779B1u;
+			h = h ? h : 1;
+			for (j = h & gi->mask; gi->slots[j].s; j = (j + 1) & gi->mask) {
+				const struct rules_gentry *e = &gi->slots[j];
+
+				if (e->hash == h && e->field == f && e->len == v->len &&
+				    !memcmp(e->s, v->s, v->len)) {
+					for (uint32_t q = 0; q < e->npos; q++)
+						pass[e->pos[q] >> 6] |= 1ULL << (e->pos[q] & 63);
+					break;
+				}
+			}
+		}
+	}
 	for (uint32_t i = 0; i < rs->nindex[t]; i++) {
 		uint32_t r = rs->index[t][i];
 
-		if (rs->rules[r].nguards) {
+		if (gi && i < RULES_GIDX_MAX_POS && gi->indexed[i]) {
+			if (!((pass[i >> 6] >> (i & 63)) & 1))
+				continue;
+		} else if (rs->rules[r].nguards) {
 			const struct rules_crule *cr = &rs->rules[r];
 			bool pass = false;
 

@@ -229,3 +229,12 @@ fuzz: $(patsubst %,$(FUZZ_B)/fuzz_%,$(FUZZ_TARGETS))
 			{ tail -40 $(FUZZ_B)/fuzz_$$t.log; exit 1; }; \
 		grep -E '^stat::number_of_executed_units' $(FUZZ_B)/fuzz_$$t.log || true; \
 	done
+
+# --- rollout (issue 6): `make bench-rollout` (controller path on a simulated cluster) ------------
+$(B)/bench/rollout_bench: bench/rollout_bench.c $(B)/operator.a $(B)/lib.a
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $< $(B)/operator.a $(B)/lib.a $(LDFLAGS) $(LDLIBS)
+
+bench-rollout: $(B)/bench/rollout_bench
+	@$(B)/bench/rollout_bench $(ROLLOUT_BENCH_ARGS)

@@ -25,15 +25,27 @@ trap sensor_cleanup EXIT
 # with a command in SENSOR_WRAP (e.g. "setpriv --bounding-set -bpf --") to change how it runs.
 health_port_logged() { grep -q 'sub=health .*port=[0-9]' "$T/sensor.log"; }
 sensor_start() {
-	local port
+	local port i
 	: >"$T/alerts.json"
 	${SENSOR_WRAP:-} "$SENSOR" --health-addr 127.0.0.1:0 --output "file:$T/alerts.json" \
 		--hostname vigil-e2e "$@" >"$T/sensor.out" 2>"$T/sensor.log" &
 	SENSOR_PID=$!
-	eventually 10 "health server started" health_port_logged
+	for ((i = 0; i < 80; i++)); do
+		health_port_logged && break
+		sleep 0.25
+	done
 	port=$(sed -n 's/.*sub=health .*port=\([0-9]*\).*/\1/p' "$T/sensor.log" | head -1)
-	HEALTH=127.0.0.1:$port
-	eventually 10 "health server answers" curl -sf "http://$HEALTH/healthz"
+	HEALTH=127.0.0.1:${port:-0}
+	for ((i = 0; i < 80; i++)); do
+		curl -sf -m 2 "http://$HEALTH/healthz" >/dev/null 2>&1 && {
+			pass "sensor started, health on $HEALTH"
+			return 0
+		}
+		sleep 0.25
+	done
+	echo "--- sensor log ($(sensor_alive && echo running || echo exited)) ---" >&2
+	tail -20 "$T/sensor.log" >&2
+	fail "sensor health server did not answer on $HEALTH"
 }
 
 sensor_stop() {

@@ -13,6 +13,7 @@
  * Numbers only; nothing is asserted.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,19 +127,6 @@ static json_t *make_node(int i)
 	    "0b7e1f3c-1111-2222-3333-444455556666");
 }
 
-/* What an informer transform keeping only what the controller reads would leave of a node. */
-static json_t *trim_node(json_t *full)
-{
-	const json_t *m = json_object_get(full, "metadata");
-	json_t *ready =
-	    json_array_get(json_object_get(json_object_get(full, "status"), "conditions"), 0);
-
-	return json_pack("{s:{s:O, s:O}, s:{s:[{s:O, s:O}]}}", "metadata", "name",
-			 json_object_get(m, "name"), "labels", json_object_get(m, "labels"),
-			 "status", "conditions", "type", json_object_get(ready, "type"), "status",
-			 json_object_get(ready, "status"));
-}
-
 static bool trim_nodes;
 
 static void sim_init(struct sim *s, int n, const char *version, int max_parallel, int budget)
@@ -151,12 +139,8 @@ static void sim_init(struct sim *s, int n, const char *version, int max_parallel
 	for (int i = 0; i < n; i++) {
 		json_t *node = make_node(i);
 
-		if (trim_nodes) {
-			json_t *t = trim_node(node);
-
-			json_decref(node);
-			node = t;
-		}
+		if (trim_nodes)
+			fleet_trim_node(NULL, node); /* what the informer would keep */
 		json_array_append_new(s->nodes, node);
 	}
 	s->pods = json_array();
@@ -415,10 +399,13 @@ static void bench_rss(int n, bool trim)
 			sim_world(&s);
 			sim_reconcile(&s);
 		}
-		printf(
-		    "  RSS with %5d nodes, %s node objects + sensor pods, reports, tracker: %ld kB "
-		    "(process before: %ld kB)\n",
-		    n, trim ? "trimmed" : "full   ", rss_kb(), base);
+		long rss = rss_kb();
+
+		malloc_trim(0);
+		printf("  RSS with %5d nodes, %s node objects + sensor pods, reports, tracker: %ld "
+		       "kB, "
+		       "%ld kB after malloc_trim (process before: %ld kB)\n",
+		       n, trim ? "trimmed" : "full   ", rss, rss_kb(), base);
 		fflush(stdout);
 		sim_free(&s);
 		_exit(0);

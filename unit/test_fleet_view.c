@@ -255,12 +255,55 @@ static void test_reports(void **state)
 	fleet_reports_free(NULL);
 }
 
+static void test_trims(void **state)
+{
+	json_t *n = json_loads(
+	    "{\"apiVersion\":\"v1\",\"kind\":\"Node\",\"metadata\":{\"name\":\"a\","
+	    "\"resourceVersion\":\"5\",\"labels\":{\"x\":\"1\"},\"annotations\":{\"big\":\"y\"},"
+	    "\"deletionTimestamp\":\"2026-12-03T13:00:00Z\"},\"spec\":{\"podCIDR\":\"10.0.0.0/24\","
+	    "\"taints\":[{\"key\":\"k\",\"effect\":\"NoSchedule\"}]},\"status\":{\"capacity\":{},"
+	    "\"images\":[1,2,3],\"conditions\":[{\"type\":\"MemoryPressure\",\"status\":\"False\"},"
+	    "{\"type\":\"Ready\",\"status\":\"True\",\"message\":\"long text\"}]}}",
+	    0, NULL);
+	json_t *want =
+	    json_loads("{\"apiVersion\":\"v1\",\"kind\":\"Node\",\"metadata\":{\"name\":\"a\","
+		       "\"resourceVersion\":\"5\",\"labels\":{\"x\":\"1\"},"
+		       "\"deletionTimestamp\":\"2026-12-03T13:00:00Z\"},\"spec\":{"
+		       "\"taints\":[{\"key\":\"k\",\"effect\":\"NoSchedule\"}]},\"status\":{"
+		       "\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\"}]}}",
+		       0, NULL);
+
+	assert_non_null(n);
+	fleet_trim_node(NULL, n);
+	assert_true(json_equal(n, want));
+	json_decref(n);
+	json_decref(want);
+
+	json_t *p = json_loads(
+	    "{\"metadata\":{\"name\":\"p\",\"namespace\":\"ns\",\"labels\":{\"a\":\"b\"},"
+	    "\"annotations\":{\"x\":\"y\"}},\"spec\":{\"nodeName\":\"n\",\"containers\":[{}],"
+	    "\"volumes\":[]},\"status\":{\"phase\":\"Running\",\"podIP\":\"1.2.3.4\","
+	    "\"containerStatuses\":[{}],\"conditions\":[{\"type\":\"Ready\",\"status\":\"False\","
+	    "\"reason\":\"r\"},{\"type\":\"Initialized\",\"status\":\"True\"}]}}",
+	    0, NULL);
+	want = json_loads("{\"metadata\":{\"name\":\"p\",\"namespace\":\"ns\",\"labels\":{\"a\":"
+			  "\"b\"}},\"spec\":{\"nodeName\":\"n\"},\"status\":{\"phase\":\"Running\","
+			  "\"conditions\":[{\"type\":\"Ready\",\"status\":\"False\"}]}}",
+			  0, NULL);
+	assert_non_null(p);
+	fleet_trim_pod(NULL, p);
+	assert_true(json_equal(p, want));
+	json_decref(p);
+	json_decref(want);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_render),
 	    cmocka_unit_test(test_node_filters),
 	    cmocka_unit_test(test_reports),
+	    cmocka_unit_test(test_trims),
 	};
 	return cmocka_run_group_tests_name("fleet_view", tests, NULL, NULL);
 }

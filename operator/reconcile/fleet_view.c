@@ -499,3 +499,80 @@ nomem:
 	fleet_view_release(v);
 	return -ENOMEM;
 }
+
+/* ---- informer trims ---- */
+
+/* Keeps only the listed keys of object o (if it is one). */
+static void keep_keys(json_t *o, const char *const *keys)
+{
+	const char *k;
+	json_t *v;
+	void *tmp;
+
+	if (!json_is_object(o))
+		return;
+	json_object_foreach_safe(o, tmp, k, v)
+	{
+		bool keep = false;
+
+		for (const char *const *p = keys; *p && !keep; p++)
+			keep = strcmp(*p, k) == 0;
+		if (!keep)
+			json_object_del(o, k);
+	}
+}
+
+/* Keeps status.phase (when asked) and only the Ready condition with its type and status. */
+static void trim_status(json_t *obj, bool phase)
+{
+	static const char *const st_pod[] = {"phase", "conditions", NULL};
+	static const char *const st_node[] = {"conditions", NULL};
+	static const char *const cond[] = {"type", "status", NULL};
+	json_t *st = json_object_get(obj, "status");
+	json_t *conds = json_object_get(st, "conditions");
+	json_t *ready = NULL, *c;
+	size_t i;
+
+	keep_keys(st, phase ? st_pod : st_node);
+	json_array_foreach(conds, i, c) if (strcmp(jstr(c, "type"), "Ready") == 0) ready =
+	    json_incref(c);
+	if (json_is_array(conds)) {
+		json_array_clear(conds);
+		if (ready) {
+			keep_keys(ready, cond);
+			json_array_append_new(conds, ready);
+		}
+	}
+}
+
+void fleet_trim_node(void *ctx, json_t *obj)
+{
+	static const char *const top[] = {"apiVersion", "kind", "metadata", "spec", "status", NULL};
+	static const char *const meta[] = {
+	    "name", "uid", "resourceVersion", "generation", "labels", "deletionTimestamp", NULL};
+	static const char *const spec[] = {"taints", NULL};
+
+	keep_keys(obj, top);
+	keep_keys(json_object_get(obj, "metadata"), meta);
+	keep_keys(json_object_get(obj, "spec"), spec);
+	trim_status(obj, false);
+}
+
+void fleet_trim_pod(void *ctx, json_t *obj)
+{
+	static const char *const top[] = {"apiVersion", "kind", "metadata", "spec", "status", NULL};
+	static const char *const meta[] = {"name",
+					   "namespace",
+					   "uid",
+					   "resourceVersion",
+					   "labels",
+					   "deletionTimestamp",
+					   "ownerReferences",
+					   NULL};
+	static const char *const spec[] = {"nodeName", "affinity", NULL};
+
+	keep_keys(obj, top);
+	keep_keys(json_object_get(obj, "metadata"), meta);
+	keep_keys(json_object_get(obj, "spec"), spec);
+	trim_status(obj, true);
+}

@@ -77,4 +77,14 @@ bool fleet_node_tolerated(const json_t *node, const json_t *tolerations);
 /* Whether the node's labels match selector (a JSON object of key: value; NULL/empty matches). */
 bool fleet_node_selected(const json_t *node, const json_t *selector);
 
+/*
+ * Informer trims (kube_watch transform signature; obj modified in place, ctx unused): keep only
+ * what the SensorFleet controller reads. Node: metadata (name, uid, resourceVersion, generation,
+ * labels, deletionTimestamp), spec.taints, the Ready condition (type, status). Pod: metadata (name,
+ * namespace, uid, resourceVersion, labels, deletionTimestamp, ownerReferences), spec (nodeName,
+ * affinity), status (phase, the Ready condition).
+ */
+void fleet_trim_node(void *ctx, json_t *obj);
+void fleet_trim_pod(void *ctx, json_t *obj);
+
 #endif

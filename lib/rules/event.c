@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* event: filling and deriving the fields of a struct rules_event. */
 #include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lib/rules/event.h"
@@ -223,13 +225,40 @@ const char *rules_evttype_name(unsigned type)
 	return type < RULES_EVT__COUNT ? evt_names[type] : "unknown";
 }
 
+/* Field ids sorted by name, built once (trace replay looks up every key of every line). */
+static uint16_t by_name[RULES_F__COUNT];
+static pthread_once_t by_name_once = PTHREAD_ONCE_INIT;
+
+static int cmp_field_ids(const void *a, const void *b)
+{
+	return strcmp(field_names[*(const uint16_t *)a], field_names[*(const uint16_t *)b]);
+}
+
+static void by_name_init(void)
+{
+	for (unsigned i = 0; i < RULES_F__COUNT; i++)
+		by_name[i] = (uint16_t)i;
+	qsort(by_name, RULES_F__COUNT, sizeof(by_name[0]), cmp_field_ids);
+}
+
 int rules_field_from_name(const char *name)
 {
+	size_t lo = 0, hi = RULES_F__COUNT;
+
 	if (!name)
 		return -1;
-	for (unsigned i = 0; i < RULES_F__COUNT; i++)
-		if (strcmp(field_names[i], name) == 0)
-			return (int)i;
+	pthread_once(&by_name_once, by_name_init);
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(name, field_names[by_name[mid]]);
+
+		if (c == 0)
+			return by_name[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
 	return -1;
 }
 

@@ -2,6 +2,7 @@
 /* vigil-operator: watches RuleSet, SensorFleet and SensorNode and keeps every node covered. */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -287,11 +288,13 @@ int main(int argc, char **argv)
 	struct httpd_opts ho = { 0 };
 	struct sigaction sa = { .sa_handler = on_signal };
 	int rc, ret = 1;
-	time_t last_ensure = 0;
+	time_t last_ensure = 0, last_trim = time(NULL);
 
 	rc = parse(argc, argv, &o);
 	if (rc)
 		return rc == 1 ? 0 : rc;
+	/* a few threads, small objects: one malloc arena per thread only wastes memory */
+	mallopt(M_ARENA_MAX, 2);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
@@ -333,6 +336,7 @@ int main(int argc, char **argv)
 	rc = ctl_manager_start(a.m, o.sync_timeout_s * 1000);
 	if (rc)
 		goto out;
+	malloc_trim(0); /* hand back what the initial lists needed transiently */
 	if (o.leader_elect) {
 		struct leader_opts lo = { .client = client, .ns = o.ns, .name = o.lease_name,
 					  .identity = o.identity, .on_started = on_started,
@@ -355,6 +359,10 @@ int main(int argc, char **argv)
 		if (!o.no_webhook && ctl_manager_leading(a.m) && time(NULL) - last_ensure >= 30) {
 			ensure_webhook_config(&a, client);
 			last_ensure = time(NULL);
+		}
+		if (time(NULL) - last_trim >= 60) {
+			malloc_trim(0);
+			last_trim = time(NULL);
 		}
 		nanosleep(&ts, NULL);
 	}

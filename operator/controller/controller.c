@@ -27,6 +27,7 @@ struct informer {
 	struct ctl_manager *m;
 	const struct kube_resource *res;
 	char *ns, *label, *field;
+	void (*transform)(void *ctx, json_t *obj);
 	struct kube_watch *w;
 	struct listener ls[MAX_LISTENERS];
 	int nls;
@@ -175,7 +176,7 @@ static struct informer *find_informer(struct ctl_manager *m, const struct ctl_so
 {
 	for (struct informer *i = m->infs; i; i = i->next)
 		if (i->res == src->res && str_eq(i->ns, src->ns) && str_eq(i->label, src->label_selector) &&
-		    str_eq(i->field, src->field_selector))
+		    str_eq(i->field, src->field_selector) && i->transform == src->transform)
 			return i;
 	return NULL;
 }
@@ -202,6 +203,7 @@ static struct informer *get_informer(struct ctl_manager *m, const struct ctl_sou
 	i->ns = dup_or_null(src->ns);
 	i->label = dup_or_null(src->label_selector);
 	i->field = dup_or_null(src->field_selector);
+	i->transform = src->transform;
 	snprintf(i->label_text, sizeof(i->label_text), "resource=\"%s\"%s%s%s", src->res->plural,
 		 src->field_selector ? ",selector=\"" : "",
 		 src->field_selector ? src->field_selector : "", src->field_selector ? "\"" : "");
@@ -250,6 +252,11 @@ void ctl_enqueue_after(struct ctl_controller *c, const char *key, uint64_t ms)
 
 void ctl_enqueue_all(struct ctl_controller *c, const struct ctl_source *src)
 {
+	ctl_enqueue_all_after(c, src, 0);
+}
+
+void ctl_enqueue_all_after(struct ctl_controller *c, const struct ctl_source *src, uint64_t ms)
+{
 	struct kube_cache *cache = ctl_cache(c->m, src);
 	json_t *keys, *k;
 	size_t idx;
@@ -258,7 +265,7 @@ void ctl_enqueue_all(struct ctl_controller *c, const struct ctl_source *src)
 		return;
 	keys = kube_cache_keys(cache);
 	json_array_foreach(keys, idx, k)
-		workq_add(c->q, json_string_value(k));
+		workq_add_after(c->q, json_string_value(k), ms);
 	json_decref(keys);
 }
 
@@ -273,6 +280,44 @@ void ctl_count_write(struct ctl_controller *c, const char *verb)
 
 	snprintf(lb, sizeof(lb), "%s,verb=\"%s\"", c->label, verb);
 	metrics_counter_add(c->m->o.metrics, "vigil_api_writes_total", lb, 1);
+}
+
+/* Removes every key of o not in keep (NULL-terminated). */
+static void keep_only(json_t *o, const char *const *keep)
+{
+	const char *k;
+	json_t *v;
+	void *tmp;
+
+	json_object_foreach_safe(o, tmp, k, v) {
+		const char *const *p;
+
+		for (p = keep; *p && strcmp(*p, k) != 0; p++)
+			;
+		if (!*p)
+			json_object_del(o, k);
+	}
+}
+
+void ctl_trim_sensornode(void *ctx, json_t *obj)
+{
+	static const char *const top[] = { "apiVersion", "kind", "metadata", "spec", "status", NULL };
+	static const char *const md[] = { "name", "namespace", "uid", "resourceVersion",
+					  "generation", "labels", "ownerReferences", NULL };
+	static const char *const st[] = { "driverVersion", "image", "podName", "rulesHash",
+					  "ruleCount", "heartbeatSeconds", "lastHeartbeatTime",
+					  "conditions", NULL };
+	static const char *const cond[] = { "type", "status", "reason", "message",
+					    "lastTransitionTime", NULL };
+	json_t *conds, *c;
+	size_t i;
+
+	keep_only(obj, top);
+	keep_only(json_object_get(obj, "metadata"), md);
+	keep_only(json_object_get(obj, "status"), st);
+	conds = json_object_get(json_object_get(obj, "status"), "conditions");
+	json_array_foreach(conds, i, c)
+		keep_only(c, cond);
 }
 
 /* ---- informer fan-out ---- */
@@ -408,6 +453,7 @@ int ctl_manager_start(struct ctl_manager *m, int sync_timeout_ms)
 			.idle_timeout_ms = m->o.idle_timeout_ms,
 			.timeout_max_s = m->o.watch_timeout_max_s,
 			.timeout_min_s = m->o.watch_timeout_max_s ? m->o.watch_timeout_max_s / 2 : 0,
+			.transform = i->transform,
 			.handlers = { .added = on_added, .updated = on_updated,
 				      .deleted = on_deleted, .ctx = i },
 		};

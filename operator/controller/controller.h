@@ -58,7 +58,19 @@ struct ctl_source {
 	const char *ns;		    /* NULL/"" = all namespaces */
 	const char *label_selector; /* optional */
 	const char *field_selector; /* optional, e.g. "metadata.name=vigil-rules" */
+	/*
+	 * Optional trim applied to each object before it is cached (saves memory; see
+	 * kube_watch_opts.transform). Part of the source's identity: controllers sharing a cache
+	 * must pass the same function (e.g. ctl_trim_sensornode).
+	 */
+	void (*transform)(void *ctx, json_t *obj);
 };
+
+/* A SensorNode trim controllers can share: keeps apiVersion, kind, spec, metadata (name, namespace,
+ * uid, resourceVersion, generation, labels, ownerReferences) and status (driverVersion, image,
+ * podName, rulesHash, ruleCount, heartbeatSeconds, lastHeartbeatTime, conditions[] with type,
+ * status, reason, message, lastTransitionTime); drops the rest (counters, capabilities, ...). */
+void ctl_trim_sensornode(void *ctx, json_t *obj);
 
 /*
  * Maps a change to keys: call ctl_enqueue(c, key) for each key to reconcile. old is NULL on add,
@@ -108,8 +120,10 @@ void ctl_enqueue(struct ctl_controller *c, const char *key);
 /* Queues key on c after ms. */
 void ctl_enqueue_after(struct ctl_controller *c, const char *key, uint64_t ms);
 
-/* Queues the key of every object in src's cache on c. */
+/* Queues the key of every object in src's cache on c (after ms when ms > 0: changes arriving
+ * meanwhile collapse into one pass). */
 void ctl_enqueue_all(struct ctl_controller *c, const struct ctl_source *src);
+void ctl_enqueue_all_after(struct ctl_controller *c, const struct ctl_source *src, uint64_t ms);
 
 /* The manager of c (borrowed). */
 struct ctl_manager *ctl_controller_manager(struct ctl_controller *c);

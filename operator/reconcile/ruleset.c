@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <openssl/evp.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +35,8 @@ struct selmemo {
 
 struct rsctl {
 	struct ctl_manager *m;
-	struct ctl_controller *c;
+	struct ctl_controller *c;  /* RuleSet status */
+	struct ctl_controller *cb; /* the bundle: its own queue, never behind status writes */
 	struct kube_client *client;
 	struct evrec *events;
 	char *ns;
@@ -49,6 +51,14 @@ struct rsctl {
 
 	pthread_mutex_t sel_lock;
 	struct selmemo sel[32];
+
+	/* applied counts without a nodeSelector, valid for (hash, SensorNode change count) */
+	atomic_ulong sn_version;
+	pthread_mutex_t applied_lock;
+	char applied_hash[65];
+	unsigned long applied_version;
+	int applied_n, applied_m;
+	bool applied_valid;
 };
 
 struct verdict {
@@ -517,9 +527,23 @@ static int count_applied(struct rsctl *r, const json_t *obj, const char *hash, i
 	json_t *set = NULL, *all, *sn;
 	size_t i;
 
+	unsigned long ver = atomic_load(&r->sn_version);
+	bool memo_ok = !json_object_size(sel) && hash;
+
 	*n = *m = 0;
 	if (!cache)
 		return -ENOENT;
+	if (memo_ok) {
+		pthread_mutex_lock(&r->applied_lock);
+		if (r->applied_valid && r->applied_version == ver &&
+		    strcmp(r->applied_hash, hash) == 0) {
+			*n = r->applied_n;
+			*m = r->applied_m;
+			pthread_mutex_unlock(&r->applied_lock);
+			return 0;
+		}
+		pthread_mutex_unlock(&r->applied_lock);
+	}
 	if (json_object_size(sel)) {
 		set = selected_nodes(r, sel);
 		if (!set)
@@ -538,6 +562,15 @@ static int count_applied(struct rsctl *r, const json_t *obj, const char *hash, i
 	}
 	json_decref(all);
 	json_decref(set);
+	if (memo_ok) {
+		pthread_mutex_lock(&r->applied_lock);
+		snprintf(r->applied_hash, sizeof(r->applied_hash), "%s", hash);
+		r->applied_version = ver;
+		r->applied_n = *n;
+		r->applied_m = *m;
+		r->applied_valid = true;
+		pthread_mutex_unlock(&r->applied_lock);
+	}
 	return 0;
 }
 
@@ -648,23 +681,25 @@ out:
 
 static struct ctl_result reconcile(void *ctx, const char *key)
 {
-	struct rsctl *r = ctx;
+	return reconcile_one(ctx, key);
+}
 
-	if (strcmp(key, RSCTL_BUNDLE_KEY) == 0)
-		return reconcile_bundle(r);
-	return reconcile_one(r, key);
+static struct ctl_result reconcile_bundle_key(void *ctx, const char *key)
+{
+	return reconcile_bundle(ctx);
 }
 
 /* ---- event mapping ---- */
 
 static void map_ruleset(void *ctx, struct ctl_controller *c, json_t *old, json_t *obj)
 {
+	struct rsctl *r = ctx;
 	char key[512];
 
 	if (ctl_key(obj ? obj : old, key, sizeof(key)) > 0 && obj)
-		ctl_enqueue(c, key);
+		ctl_enqueue(r->c, key);
 	if (!old || !obj || generation(old) != generation(obj))
-		ctl_enqueue(c, RSCTL_BUNDLE_KEY);
+		ctl_enqueue(r->cb, RSCTL_BUNDLE_KEY);
 }
 
 static void map_bundle(void *ctx, struct ctl_controller *c, json_t *old, json_t *obj)
@@ -675,11 +710,13 @@ static void map_bundle(void *ctx, struct ctl_controller *c, json_t *old, json_t 
 	const char *h2 = json_string_value(
 		json_object_get(json_object_get(obj, "data"), BUNDLE_HASH_KEY));
 
-	ctl_enqueue(c, RSCTL_BUNDLE_KEY);
+	ctl_enqueue(r->cb, RSCTL_BUNDLE_KEY);
 	if (!h1 || !h2 || strcmp(h1, h2) != 0 ||
 	    !json_equal(json_object_get(json_object_get(old, "metadata"), "annotations"),
 			json_object_get(json_object_get(obj, "metadata"), "annotations")))
-		ctl_enqueue_all(c, &r->s_rs);
+		/* every RuleSet's rulesHash/Applied follows the bundle; a short delay folds a
+		 * burst of bundle changes into one pass of status writes */
+		ctl_enqueue_all_after(r->c, &r->s_rs, 500);
 }
 
 static void map_sensornode(void *ctx, struct ctl_controller *c, json_t *old, json_t *obj)
@@ -692,7 +729,9 @@ static void map_sensornode(void *ctx, struct ctl_controller *c, json_t *old, jso
 
 	if (old && obj && ((!h1 && !h2) || (h1 && h2 && strcmp(h1, h2) == 0)))
 		return; /* a heartbeat: nothing the RuleSets report changed */
-	ctl_enqueue_all(c, &r->s_rs);
+	atomic_fetch_add(&r->sn_version, 1);
+	/* many sensors pick up a new bundle within seconds of each other: one pass per 2 s */
+	ctl_enqueue_all_after(r->c, &r->s_rs, 2000);
 }
 
 int rsctl_register(const struct rsctl_opts *o, struct rsctl **out)
@@ -714,6 +753,7 @@ int rsctl_register(const struct rsctl_opts *o, struct rsctl **out)
 	pthread_mutex_init(&r->memo_lock, NULL);
 	pthread_mutex_init(&r->bundle_lock, NULL);
 	pthread_mutex_init(&r->sel_lock, NULL);
+	pthread_mutex_init(&r->applied_lock, NULL);
 	if (!r->ns || !r->memo) {
 		rsctl_free(r);
 		return -ENOMEM;
@@ -722,17 +762,21 @@ int rsctl_register(const struct rsctl_opts *o, struct rsctl **out)
 	r->s_rs = (struct ctl_source){ .res = &kube_res_rulesets };
 	r->s_cm = (struct ctl_source){ .res = &kube_res_configmaps, .ns = r->ns,
 				       .field_selector = r->cm_field };
-	r->s_sn = (struct ctl_source){ .res = &kube_res_sensornodes };
+	r->s_sn = (struct ctl_source){ .res = &kube_res_sensornodes,
+				       .transform = ctl_trim_sensornode };
 	co.ctx = r;
 	co.workers = o->workers > 0 ? o->workers : 2;
 	r->c = ctl_register(r->m, &co);
-	if (!r->c) {
+	r->cb = ctl_register(r->m, &(struct ctl_controller_opts){
+					   .name = "rulesbundle", .reconcile = reconcile_bundle_key,
+					   .ctx = r, .workers = 1 });
+	if (!r->c || !r->cb) {
 		rsctl_free(r);
 		return -EINVAL;
 	}
 	err = ctl_watch(r->c, &r->s_rs, map_ruleset, r);
 	if (!err)
-		err = ctl_watch(r->c, &r->s_cm, map_bundle, r);
+		err = ctl_watch(r->cb, &r->s_cm, map_bundle, r);
 	if (!err)
 		err = ctl_watch(r->c, &r->s_sn, map_sensornode, r);
 	if (err) {
@@ -740,7 +784,7 @@ int rsctl_register(const struct rsctl_opts *o, struct rsctl **out)
 		return err;
 	}
 	/* build the bundle once at start even when nothing changes */
-	ctl_enqueue(r->c, RSCTL_BUNDLE_KEY);
+	ctl_enqueue(r->cb, RSCTL_BUNDLE_KEY);
 	*out = r;
 	return 0;
 }
@@ -759,6 +803,7 @@ void rsctl_free(struct rsctl *r)
 	pthread_mutex_destroy(&r->memo_lock);
 	pthread_mutex_destroy(&r->bundle_lock);
 	pthread_mutex_destroy(&r->sel_lock);
+	pthread_mutex_destroy(&r->applied_lock);
 	free(r->ns);
 	free(r);
 }

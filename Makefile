@@ -238,3 +238,10 @@ $(B)/bench/rollout_bench: bench/rollout_bench.c $(B)/operator.a $(B)/lib.a
 
 bench-rollout: $(B)/bench/rollout_bench
 	@$(B)/bench/rollout_bench $(ROLLOUT_BENCH_ARGS)
+
+# --- operator core (issue 5): `make bench-operator` (needs the local cluster: make cluster-up) ---
+# RSS/CPU while caching 1,000 SensorNodes + 100 RuleSets, RuleSet-change-to-bundle latency p50/p99.
+bench-operator: $(BIN)/vigil-operator
+	@python3 e2e/operator/bench.py --operator $(BIN)/vigil-operator $(OPERATOR_BENCH_ARGS)
+
+bench: bench-operator

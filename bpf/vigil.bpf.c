@@ -30,6 +30,7 @@ char LICENSE[] SEC("license") = "GPL";
 
 const volatile unsigned int abi_version = VIGIL_ABI_VERSION;
 const volatile unsigned int self_tgid = 0;
+const volatile unsigned int execve_nr = 59; /* set by the loader */
 const volatile unsigned short syscall_cfg[VIGIL_MAX_SYSCALLS] = {};
 /* Test hook: when set, vigil_exit contains an invalid memory access and the verifier must reject
  * the object. Dead code (pruned by the verifier) when 0. */
@@ -263,8 +264,13 @@ int BPF_PROG(vigil_exec, struct task_struct *p, pid_t old_pid, struct linux_binp
 	if (!e)
 		return 0;
 	fill_task(e, p, VIGIL_K_EXEC);
-	regs = (struct pt_regs *)bpf_task_pt_regs(p);
-	e->nr = BPF_CORE_READ(regs, orig_ax);
+	/* which exec syscall: from the task's saved registers where the kernel has the helper
+	 * (5.15+); on older kernels the branch is dead code and execve is assumed */
+	e->nr = execve_nr;
+	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_task_pt_regs)) {
+		regs = (struct pt_regs *)bpf_task_pt_regs(p);
+		e->nr = BPF_CORE_READ(regs, orig_ax);
+	}
 
 	/* 0: the file name given to exec */
 	s = BPF_CORE_READ(bprm, filename);

@@ -134,6 +134,17 @@ static void test_classify_other(void **state)
 	probe_classify_load(-ESRCH, "libbpf: failed to find kernel BTF type ID of 'foo': -3\n", &r);
 	assert_int_equal(r.reason, PROBE_R_KERNEL_TOO_OLD);
 
+	probe_classify_load(
+	    -EINVAL,
+	    "libbpf: prog 'vigil_exec': BPF program load failed: Invalid argument\n"
+	    "libbpf: prog 'vigil_exec': -- BEGIN PROG LOAD LOG --\n"
+	    "12: (85) call bpf_task_pt_regs#175\nunknown func bpf_task_pt_regs#175\n"
+	    "-- END PROG LOAD LOG --\n",
+	    &r);
+	assert_int_equal(r.reason, PROBE_R_KERNEL_TOO_OLD);
+	assert_string_equal(r.prog, "vigil_exec");
+	assert_non_null(strstr(r.message, "unknown func bpf_task_pt_regs#175"));
+
 	probe_classify_load(-ENOMEM, "", &r);
 	assert_int_equal(r.reason, PROBE_R_LOAD_FAILED);
 	assert_string_equal(r.message, "probe load failed: ENOMEM: Cannot allocate memory");

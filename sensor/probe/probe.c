@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/capability.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -491,6 +492,17 @@ void probe_classify_load(int err, const char *log, struct probe_report *rep)
 	probe_strerror(err, eb, sizeof(eb));
 	rep->prog[0] = '\0';
 	rep->log_tail[0] = '\0';
+	if (strstr(log, "BEGIN PROG LOAD LOG") &&
+	    (strstr(log, "unknown func ") || strstr(log, "invalid func "))) {
+		/* the verifier does not know a helper the probe calls: an older kernel */
+		extract_verifier_log(log, rep);
+		l = verifier_error_line(rep->log_tail, ll, sizeof(ll));
+		set_msg(rep, PROBE_R_KERNEL_TOO_OLD, err,
+			"run a kernel of 5.8 or later with the BPF helpers the probe uses",
+			"kernel lacks a BPF helper (program %s): %s (%s)",
+			rep->prog[0] ? rep->prog : "?", l, eb);
+		return;
+	}
 	if (strstr(log, "BEGIN PROG LOAD LOG")) {
 		extract_verifier_log(log, rep);
 		l = verifier_error_line(rep->log_tail, ll, sizeof(ll));
@@ -580,6 +592,7 @@ int probe_start(const struct probe_opts *opts, struct probe **out, struct probe_
 		goto out_log;
 	}
 	p->skel->rodata->self_tgid = getpid();
+	p->skel->rodata->execve_nr = SYS_execve;
 	p->skel->rodata->test_verifier_reject = opts->test_verifier_reject;
 	probe_syscalls_fill((unsigned short *)p->skel->rodata->syscall_cfg, VIGIL_MAX_SYSCALLS);
 	err = bpf_map__set_max_entries(p->skel->maps.rb, size);

@@ -351,11 +351,34 @@ static void test_meta_from_pod_list(void **state)
 	assert_string_equal(pm.container, "nginx");
 	assert_string_equal(pm.image_repo, "nginx");
 	assert_false(k8s_meta_lookup(m, "deadbeef", &pm));
+	/* an override file wins over the API for the same container */
+	{
+		char path[] = "/tmp/vigil-test-override.XXXXXX";
+		int fd = mkstemp(path);
+		FILE *of = fdopen(fd, "w");
+
+		fprintf(of,
+			"{\"%s\": {\"namespace\": \"override\", \"pod\": \"p\", "
+			"\"image\": \"i:1\"}, \"%064d\": {\"namespace\": \"other\"}}",
+			ID, 7);
+		fclose(of);
+		assert_int_equal(k8s_meta_load_file(m, path), 0);
+		unlink(path);
+		assert_true(k8s_meta_lookup(m, ID, &pm));
+		assert_string_equal(pm.ns, "override");
+		assert_int_equal(k8s_meta_count(m), 3);
+		assert_int_equal(k8s_meta_set_pods(m, list), 1); /* a relist keeps the overrides */
+		assert_true(k8s_meta_lookup(m, ID, &pm));
+		assert_string_equal(pm.ns, "override");
+		assert_int_equal(k8s_meta_count(m), 3);
+	}
 	/* a new list replaces the old entries */
 	json_decref(list);
 	list = json_loads("{\"items\":[]}", 0, NULL);
 	assert_int_equal(k8s_meta_set_pods(m, list), 0);
-	assert_false(k8s_meta_lookup(m, ID, &pm));
+	assert_int_equal(k8s_meta_count(m), 2); /* only the overrides are left */
+	assert_true(k8s_meta_lookup(m, ID, &pm));
+	assert_string_equal(pm.ns, "override");
 	json_decref(list);
 	k8s_meta_free(m);
 }

@@ -91,6 +91,20 @@ void k8s_meta_free(struct k8s_meta *m)
 	free(m);
 }
 
+/* Entries are kept sorted by id, an override before the API entry of the same id. */
+static int entry_cmp(const void *a, const void *b)
+{
+	const struct entry *x = a, *y = b;
+	int c = strcmp(x->cid, y->cid);
+
+	return c ? c : (int)y->override - (int)x->override;
+}
+
+static void sort_locked(struct k8s_meta *m)
+{
+	qsort(m->v, m->n, sizeof(*m->v), entry_cmp);
+}
+
 /* Adds under lock; replaces an entry of the same cid and kind. */
 static int put_locked(struct k8s_meta *m, const char *cid, bool override,
 		      const struct k8s_pod_meta *meta)
@@ -157,6 +171,7 @@ int k8s_meta_load_file(struct k8s_meta *m, const char *path)
 		if (err)
 			break;
 	}
+	sort_locked(m);
 	pthread_mutex_unlock(&m->lock);
 	json_decref(root);
 	return err;
@@ -215,23 +230,31 @@ int k8s_meta_set_pods(struct k8s_meta *m, json_t *podlist)
 			}
 		}
 	}
+	sort_locked(m);
 	pthread_mutex_unlock(&m->lock);
 	return added;
 }
 
 bool k8s_meta_lookup(struct k8s_meta *m, const char *cid, struct k8s_pod_meta *out)
 {
+	size_t lo = 0, hi;
 	bool found = false;
-	size_t i;
 
 	if (!cid || !*cid)
 		return false;
 	pthread_mutex_lock(&m->lock);
-	for (i = 0; i < m->n; i++) {
-		if (!strcmp(m->v[i].cid, cid) && (!found || m->v[i].override)) {
-			*out = m->v[i].meta;
-			found = true;
-		}
+	hi = m->n;
+	while (lo < hi) { /* the first entry with an id >= cid */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(m->v[mid].cid, cid) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < m->n && !strcmp(m->v[lo].cid, cid)) {
+		*out = m->v[lo].meta;
+		found = true;
 	}
 	pthread_mutex_unlock(&m->lock);
 	return found;

@@ -88,20 +88,21 @@ static void test_deleted_dropped(void **state)
 		{ "t", "a", 1, 1, "A1", true },
 		{ "t", "b", 2, 1, "B1", true },
 	};
-	json_t *f1, *s1, *f2, *s2;
+	json_t *f1, *s1, *f2, *s2, *f3, *s3;
 
 	assert_int_equal(bundle_assemble(two, 2, NULL, NULL, &f1, &s1), 2);
 	assert_int_equal(bundle_assemble(&two[1], 1, f1, s1, &f2, &s2), 1);
 	assert_string_equal(file(f2, "0000-t-b.yaml"), "B1");
 	assert_int_equal(json_object_size(f2), 1);
-	assert_int_equal(bundle_assemble(NULL, 0, f2, s2, &f1 /* reuse */, &s1), 0);
+	assert_int_equal(bundle_assemble(NULL, 0, f2, s2, &f3, &s3), 0);
+	assert_int_equal(json_object_size(f3), 0);
+	assert_int_equal(json_object_size(s3), 0);
+	json_decref(f1);
+	json_decref(s1);
 	json_decref(f2);
 	json_decref(s2);
-	f2 = f1;
-	s2 = s1;
-	assert_int_equal(json_object_size(f2), 0);
-	json_decref(f2);
-	json_decref(s2);
+	json_decref(f3);
+	json_decref(s3);
 }
 
 static void test_too_big(void **state)

@@ -45,7 +45,7 @@ int webhook_review(const char *body, size_t len, webhook_validate_fn fn, void *c
 	if (rc == 0) {
 		*out = admission_response(req.uid, true, 0, NULL, NULL);
 	} else if (rc > 0) {
-		char full[2300];
+		char full[2560];
 
 		snprintf(full, sizeof(full), "RuleSet %s/%s: spec.rules: %s", req.ns, req.name, msg);
 		*allowed = false;

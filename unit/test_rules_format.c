@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "lib/rules/rules.h"
+#include "lib/rules/tjson.h"
 #include "lib/rules/trace.h"
 #include "rules_testutil.h"
 
@@ -229,8 +230,43 @@ static void test_trace_roundtrip(void **state)
 						0),
 			 0);
 	assert_int_equal(back.type, RULES_EVT_connect);
-	json_decref(storage);
+	free(storage);
 	rules_trace_reader_free(NULL);
+}
+
+static void test_tjson(void **state)
+{
+	struct tj_doc doc;
+	char err[128];
+	const char *t = "{\"a\":\"x\\\"y\\u00e9\\ud83d\\ude00\\n\",\"b\":[1,-2,true,null,{\"c\":1.5}],\"d\":{}}";
+	const struct tj_node *a, *b, *c;
+
+	assert_int_equal(tj_parse(t, strlen(t), &doc, err, sizeof(err)), 0);
+	a = tj_get(&doc, &doc.n[0], "a");
+	assert_non_null(a);
+	assert_string_equal(a->s, "x\"y\xc3\xa9\xf0\x9f\x98\x80\n");
+	b = tj_get(&doc, &doc.n[0], "b");
+	assert_int_equal(b->type, TJ_ARR);
+	c = &doc.n[b->child];
+	assert_true(c->is_int && c->i == 1);
+	c = &doc.n[c->next];
+	assert_true(c->is_int && c->i == -2);
+	c = &doc.n[c->next];
+	assert_int_equal(c->type, TJ_BOOL);
+	c = &doc.n[doc.n[c->next].next];
+	assert_int_equal(c->type, TJ_OBJ);
+	assert_false(tj_get(&doc, c, "c")->is_int);
+	assert_null(tj_get(&doc, &doc.n[0], "zz"));
+	tj_free(&doc);
+
+	static const char *const bad[] = { "", "{", "{\"a\" 1}", "[1,]", "\"abc", "{\"a\":1} x",
+					   "\"\\u00\"", "tru", "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]",
+					   "\"a\\u0000\"" };
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(tj_parse(bad[i], strlen(bad[i]), &doc, err, sizeof(err)), -EINVAL);
+		assert_non_null(strstr(err, "invalid JSON"));
+	}
 }
 
 int main(void)
@@ -239,6 +275,7 @@ int main(void)
 		cmocka_unit_test(test_runbook_alert),	  cmocka_unit_test(test_na_numbers_and_escaping),
 		cmocka_unit_test(test_output_errors),	  cmocka_unit_test(test_time),
 		cmocka_unit_test(test_priorities),	  cmocka_unit_test(test_trace_roundtrip),
+		cmocka_unit_test(test_tjson),
 	};
 	return cmocka_run_group_tests_name("rules_format", tests, NULL, NULL);
 }

@@ -52,8 +52,8 @@ want=$(grep -h '^- rule: ' "$up"/*.yaml | sed 's/^- rule: //' | sort -u | wc -l)
 "$sensor" -r "$up" -L --json >"$tmp/list.json" 2>/dev/null || fail "-L --json"
 got=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["rules"]))' "$tmp/list.json")
 expect_eq "rules listed" "$got" "$want"
-"$sensor" -r "$up" -L 2>/dev/null | grep -q "^Terminal shell in container .*Notice .*true .*syscall$" ||
-	fail "-L table row"
+"$sensor" -r "$up" -L >"$tmp/list.txt" 2>/dev/null || fail "-L"
+grep -q "^Terminal shell in container .*Notice .*true .*syscall$" "$tmp/list.txt" || fail "-L table row"
 pass "-L lists every rule with priority, enabled and source"
 
 "$sensor" -r "$up" --replay "$E2E_ROOT/e2e/traces/upstream-basic.jsonl" --hostname node-1 \

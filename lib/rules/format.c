@@ -9,6 +9,7 @@
 
 #include "lib/rules/compile.h"
 #include "lib/rules/rules.h"
+#include "lib/rules/sbuf.h"
 #include "lib/rules/trace.h"
 
 static const char *const prio_names[] = { "Emergency", "Alert",	 "Critical",	  "Error",
@@ -40,77 +41,9 @@ int rules_priority_parse(const char *s, enum rules_priority *out)
 	return -EINVAL;
 }
 
-struct sb {
-	char *s;
-	size_t len, cap;
-	bool nomem;
-};
-
-static void sb_add(struct sb *b, const char *s, size_t n)
-{
-	if (b->nomem)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		char *p;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		p = realloc(b->s, cap);
-		if (!p) {
-			b->nomem = true;
-			return;
-		}
-		b->s = p;
-		b->cap = cap;
-	}
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
-
-static void sb_str(struct sb *b, const char *s)
-{
-	sb_add(b, s, strlen(s));
-}
-
-static void sb_json(struct sb *b, const char *s, size_t n)
-{
-	static const char hex[] = "0123456789abcdef";
-
-	sb_add(b, "\"", 1);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		char esc[7] = { '\\', 0 };
-
-		if (c == '"' || c == '\\') {
-			esc[1] = (char)c;
-			sb_add(b, esc, 2);
-		} else if (c == '\n' || c == '\t' || c == '\r') {
-			esc[1] = c == '\n' ? 'n' : c == '\t' ? 't' : 'r';
-			sb_add(b, esc, 2);
-		} else if (c < 0x20) {
-			esc[1] = 'u';
-			esc[2] = '0';
-			esc[3] = '0';
-			esc[4] = hex[c >> 4];
-			esc[5] = hex[c & 15];
-			sb_add(b, esc, 6);
-		} else {
-			size_t j = i;
-
-			while (j < n && (unsigned char)s[j] >= 0x20 && s[j] != '"' && s[j] != '\\')
-				j++;
-			sb_add(b, s + i, j - i);
-			i = j - 1;
-		}
-	}
-	sb_add(b, "\"", 1);
-}
-
 /* Renders one field reference: returns false when absent. Text goes to out (appended). *num set
  * when the value is a number (JSON number), *boolean for true/false. */
-static bool render(const struct rules_fmt_part *p, const struct rules_event *ev, struct sb *out,
+static bool render(const struct rules_fmt_part *p, const struct rules_event *ev, struct rules_sbuf *out,
 		   bool *num, bool *boolean)
 {
 	struct rules_cx x = { .field = (uint16_t)p->ref.id,
@@ -127,10 +60,10 @@ static bool render(const struct rules_fmt_part *p, const struct rules_event *ev,
 			return false;
 		for (unsigned i = 0; i < ev->nmounts; i++) {
 			if (i)
-				sb_add(out, ",", 1);
-			sb_str(out, ev->mounts[i].key ? ev->mounts[i].key : "");
-			sb_add(out, ":", 1);
-			sb_str(out, ev->mounts[i].val ? ev->mounts[i].val : "");
+				rules_sbuf_add(out, ",", 1);
+			rules_sbuf_str(out, ev->mounts[i].key ? ev->mounts[i].key : "");
+			rules_sbuf_add(out, ":", 1);
+			rules_sbuf_str(out, ev->mounts[i].val ? ev->mounts[i].val : "");
 		}
 		return true;
 	}
@@ -154,43 +87,43 @@ static bool render(const struct rules_fmt_part *p, const struct rules_event *ev,
 	if (p->ref.id == RULES_F_PROC_APID || p->ftype == RULES_FT_NUM ||
 	    p->ftype == RULES_FT_BOOL) {
 		if (p->ftype == RULES_FT_BOOL) {
-			sb_str(out, v[0].n ? "true" : "false");
+			rules_sbuf_str(out, v[0].n ? "true" : "false");
 			*boolean = true;
 		} else {
 			snprintf(buf, sizeof(buf), "%" PRId64, v[0].n);
-			sb_str(out, buf);
+			rules_sbuf_str(out, buf);
 			*num = true;
 		}
 		return true;
 	}
 	if (p->ref.id == RULES_F_FD_TYPES && p->ref.idx < 0) {
-		sb_add(out, "(", 1);
+		rules_sbuf_add(out, "(", 1);
 		for (int i = 0; i < n; i++) {
 			if (i)
-				sb_add(out, ",", 1);
-			sb_add(out, v[i].s, v[i].len);
+				rules_sbuf_add(out, ",", 1);
+			rules_sbuf_add(out, v[i].s, v[i].len);
 		}
-		sb_add(out, ")", 1);
+		rules_sbuf_add(out, ")", 1);
 		return true;
 	}
 	for (int i = 0; i < n; i++) {
 		if (i)
-			sb_add(out, " ", 1);
-		sb_add(out, v[i].s, v[i].len);
+			rules_sbuf_add(out, " ", 1);
+		rules_sbuf_add(out, v[i].s, v[i].len);
 	}
 	return true;
 }
 
-static int output_text(const struct rules_crule *r, const struct rules_event *ev, struct sb *b)
+static int output_text(const struct rules_crule *r, const struct rules_event *ev, struct rules_sbuf *b)
 {
 	for (size_t i = 0; i < r->nfmt; i++) {
 		const struct rules_fmt_part *p = &r->fmt[i];
 		bool num, boolean;
 
 		if (p->kind == RULES_FMT_TEXT)
-			sb_add(b, p->s, p->len);
+			rules_sbuf_add(b, p->s, p->len);
 		else if (!render(p, ev, b, &num, &boolean))
-			sb_add(b, "<NA>", 4);
+			rules_sbuf_add(b, "<NA>", 4);
 	}
 	return b->nomem ? -ENOMEM : 0;
 }
@@ -198,12 +131,12 @@ static int output_text(const struct rules_crule *r, const struct rules_event *ev
 int rules_set_format_output(const struct rules_set *rs, size_t i, const struct rules_event *ev,
 			    char **out)
 {
-	struct sb b = { 0 };
+	struct rules_sbuf b = { 0 };
 
 	*out = NULL;
 	if (!rs || i >= rs->nrules)
 		return -ERANGE;
-	sb_add(&b, "", 0);
+	rules_sbuf_add(&b, "", 0);
 	if (output_text(&rs->rules[i], ev, &b)) {
 		free(b.s);
 		return -ENOMEM;
@@ -216,7 +149,7 @@ int rules_set_format_alert(const struct rules_set *rs, size_t i, const struct ru
 			   const char *hostname, char **out)
 {
 	const struct rules_crule *r;
-	struct sb b = { 0 }, text = { 0 }, val = { 0 };
+	struct rules_sbuf b = { 0 }, text = { 0 }, val = { 0 };
 	char tbuf[40];
 	bool first = true;
 
@@ -224,14 +157,14 @@ int rules_set_format_alert(const struct rules_set *rs, size_t i, const struct ru
 	if (!rs || i >= rs->nrules)
 		return -ERANGE;
 	r = &rs->rules[i];
-	sb_add(&text, "", 0);
+	rules_sbuf_add(&text, "", 0);
 	if (output_text(r, ev, &text))
 		goto nomem;
-	sb_str(&b, "{\"hostname\":");
-	sb_json(&b, hostname ? hostname : "", hostname ? strlen(hostname) : 0);
-	sb_str(&b, ",\"output\":");
-	sb_json(&b, text.s, text.len);
-	sb_str(&b, ",\"output_fields\":{");
+	rules_sbuf_str(&b, "{\"hostname\":");
+	rules_sbuf_json(&b, hostname ? hostname : "", hostname ? strlen(hostname) : 0);
+	rules_sbuf_str(&b, ",\"output\":");
+	rules_sbuf_json(&b, text.s, text.len);
+	rules_sbuf_str(&b, ",\"output_fields\":{");
 	for (size_t k = 0; k < r->nfmt; k++) {
 		const struct rules_fmt_part *p = &r->fmt[k];
 		bool dup = false, num, boolean;
@@ -244,36 +177,36 @@ int rules_set_format_alert(const struct rules_set *rs, size_t i, const struct ru
 		if (dup)
 			continue;
 		if (!first)
-			sb_add(&b, ",", 1);
+			rules_sbuf_add(&b, ",", 1);
 		first = false;
-		sb_json(&b, p->s, p->len);
-		sb_add(&b, ":", 1);
+		rules_sbuf_json(&b, p->s, p->len);
+		rules_sbuf_add(&b, ":", 1);
 		val.len = 0;
-		sb_add(&val, "", 0);
+		rules_sbuf_add(&val, "", 0);
 		if (!render(p, ev, &val, &num, &boolean))
-			sb_str(&b, "null");
+			rules_sbuf_str(&b, "null");
 		else if (num || boolean)
-			sb_add(&b, val.s, val.len);
+			rules_sbuf_add(&b, val.s, val.len);
 		else
-			sb_json(&b, val.s, val.len);
+			rules_sbuf_json(&b, val.s, val.len);
 	}
-	sb_str(&b, "},\"priority\":");
-	sb_json(&b, rules_priority_name((enum rules_priority)r->priority, true),
+	rules_sbuf_str(&b, "},\"priority\":");
+	rules_sbuf_json(&b, rules_priority_name((enum rules_priority)r->priority, true),
 		strlen(rules_priority_name((enum rules_priority)r->priority, true)));
-	sb_str(&b, ",\"rule\":");
-	sb_json(&b, r->name, strlen(r->name));
-	sb_str(&b, ",\"source\":");
-	sb_json(&b, r->source, strlen(r->source));
-	sb_str(&b, ",\"tags\":[");
+	rules_sbuf_str(&b, ",\"rule\":");
+	rules_sbuf_json(&b, r->name, strlen(r->name));
+	rules_sbuf_str(&b, ",\"source\":");
+	rules_sbuf_json(&b, r->source, strlen(r->source));
+	rules_sbuf_str(&b, ",\"tags\":[");
 	for (size_t k = 0; k < r->ntags; k++) {
 		if (k)
-			sb_add(&b, ",", 1);
-		sb_json(&b, r->tags[k], strlen(r->tags[k]));
+			rules_sbuf_add(&b, ",", 1);
+		rules_sbuf_json(&b, r->tags[k], strlen(r->tags[k]));
 	}
-	sb_str(&b, "],\"time\":");
+	rules_sbuf_str(&b, "],\"time\":");
 	rules_time_format(ev->ts_ns, tbuf, sizeof(tbuf));
-	sb_json(&b, tbuf, strlen(tbuf));
-	sb_str(&b, "}");
+	rules_sbuf_json(&b, tbuf, strlen(tbuf));
+	rules_sbuf_str(&b, "}");
 	if (b.nomem || text.nomem || val.nomem)
 		goto nomem;
 	free(text.s);

@@ -2,12 +2,13 @@
 /* trace: JSON-lines event traces (docs/trace-format.md). */
 #include <errno.h>
 #include <inttypes.h>
-#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "lib/rules/fields.h"
+#include "lib/rules/sbuf.h"
+#include "lib/rules/tjson.h"
 #include "lib/rules/trace.h"
 
 char *rules_time_format(unsigned long long ns, char *buf, size_t len)
@@ -91,7 +92,7 @@ int rules_time_parse(const char *s, unsigned long long *ns)
 	return 0;
 }
 
-/* The reader keeps the parsed JSON of the current line alive: the event's strings point into it. */
+/* The reader keeps the parsed line alive: the event's strings point into it. */
 struct rules_trace_reader {
 	FILE *f;
 	char *name;
@@ -122,7 +123,7 @@ void rules_trace_reader_free(struct rules_trace_reader *r)
 {
 	if (!r)
 		return;
-	json_decref(r->storage);
+	free(r->storage);
 	free(r->line);
 	free(r->name);
 	free(r);
@@ -138,68 +139,70 @@ const char *rules_trace_reader_error(const struct rules_trace_reader *r)
 	return r ? r->err : "";
 }
 
-static int set_value(struct rules_event *ev, const char *key, json_t *v, char *err, size_t errlen)
+#define KIDS(doc, node) for (const struct tj_node *k = (node)->child >= 0 ? &(doc)->n[(node)->child] : NULL; k; k = k->next >= 0 ? &(doc)->n[k->next] : NULL)
+
+static int set_value(struct rules_event *ev, const struct tj_doc *doc, const char *key,
+		     const struct tj_node *v, char *err, size_t errlen)
 {
-	int id = rules_field_from_name(key);
+	int id;
 	const struct rules_fieldinfo *fi;
 
-	if (json_is_null(v))
+	if (v->type == TJ_NULL)
 		return 0;
 	if (!strncmp(key, "evt.arg.", 8)) {
-		if (!json_is_string(v)) {
+		if (v->type != TJ_STR) {
 			snprintf(err, errlen, "'%s' must be a string", key);
 			return -EINVAL;
 		}
-		return rules_event_push_arg(ev, key + 8, json_string_value(v)) ? -EINVAL : 0;
+		if (rules_event_push_arg(ev, key + 8, v->s)) {
+			snprintf(err, errlen, "too many arguments");
+			return -EINVAL;
+		}
+		return 0;
 	}
+	id = rules_field_from_name(key);
 	if (id == RULES_F_PROC_ANAME || id == RULES_F_PROC_AEXE || id == RULES_F_PROC_AEXEPATH ||
 	    id == RULES_F_PROC_APID) {
-		size_t i;
-		json_t *e;
+		unsigned i = 0;
 
-		if (!json_is_array(v)) {
+		if (v->type != TJ_ARR) {
 			snprintf(err, errlen, "'%s' must be an array (parent first)", key);
 			return -EINVAL;
 		}
-		json_array_foreach(v, i, e) {
+		KIDS(doc, v) {
 			if (i >= RULES_EVENT_MAX_ANC)
 				break;
 			while (ev->nanc <= i)
 				rules_event_push_ancestor(ev, NULL, NULL, NULL, 0);
 			if (id == RULES_F_PROC_APID)
-				ev->anc_pid[i] = json_integer_value(e);
-			else if (json_is_string(e))
+				ev->anc_pid[i] = k->type == TJ_NUM ? k->i : 0;
+			else if (k->type == TJ_STR)
 				(id == RULES_F_PROC_ANAME ? ev->anc_name :
 				 id == RULES_F_PROC_AEXE  ? ev->anc_exe :
-							    ev->anc_exepath)[i] = json_string_value(e);
+							    ev->anc_exepath)[i] = k->s;
+			i++;
 		}
 		return 0;
 	}
-	if (id == RULES_F_PROC_ENV && json_is_array(v)) {
-		size_t i;
-		json_t *e;
-
-		json_array_foreach(v, i, e)
-			if (json_is_string(e))
-				rules_event_push_env(ev, json_string_value(e));
+	if (id == RULES_F_PROC_ENV && v->type == TJ_ARR) {
+		KIDS(doc, v)
+			if (k->type == TJ_STR)
+				rules_event_push_env(ev, k->s);
 		return 0;
 	}
-	if (id == RULES_F_CONTAINER_MOUNTS && json_is_array(v)) {
-		size_t i;
-		json_t *e;
+	if (id == RULES_F_CONTAINER_MOUNTS && v->type == TJ_ARR) {
+		KIDS(doc, v) {
+			const struct tj_node *src = tj_get(doc, k, "source"), *dst = tj_get(doc, k, "dest");
 
-		json_array_foreach(v, i, e)
-			rules_event_push_mount(ev, json_string_value(json_object_get(e, "source")),
-					       json_string_value(json_object_get(e, "dest")));
+			rules_event_push_mount(ev, src && src->type == TJ_STR ? src->s : NULL,
+					       dst && dst->type == TJ_STR ? dst->s : NULL);
+		}
 		return 0;
 	}
-	if (id == RULES_F_FD_TYPES && json_is_array(v)) {
-		size_t i;
-		json_t *e;
-
-		json_array_foreach(v, i, e)
-			if (json_is_string(e) && ev->ntypes < RULES_EVENT_MAX_LIST)
-				ev->types[ev->ntypes++] = json_string_value(e);
+	if (id == RULES_F_FD_TYPES && v->type == TJ_ARR) {
+		KIDS(doc, v)
+			if (k->type == TJ_STR && ev->ntypes < RULES_EVENT_MAX_LIST)
+				ev->types[ev->ntypes++] = k->s;
 		return 0;
 	}
 	if (id < 0) {
@@ -208,15 +211,13 @@ static int set_value(struct rules_event *ev, const char *key, json_t *v, char *e
 	}
 	fi = rules_field_info((unsigned)id);
 	if (fi->type == RULES_FT_NUM || fi->type == RULES_FT_BOOL) {
-		if (json_is_integer(v))
-			rules_event_set_num(ev, id, json_integer_value(v));
-		else if (json_is_boolean(v))
-			rules_event_set_num(ev, id, json_is_true(v));
-		else if (json_is_string(v)) {
+		if ((v->type == TJ_NUM && v->is_int) || v->type == TJ_BOOL) {
+			rules_event_set_num(ev, id, v->i);
+		} else if (v->type == TJ_STR) {
 			char *end;
-			long long n = strtoll(json_string_value(v), &end, 0);
+			long long n = strtoll(v->s, &end, 0);
 
-			if (*end || end == json_string_value(v)) {
+			if (*end || end == v->s) {
 				snprintf(err, errlen, "'%s' must be a number", key);
 				return -EINVAL;
 			}
@@ -227,11 +228,11 @@ static int set_value(struct rules_event *ev, const char *key, json_t *v, char *e
 		}
 		return 0;
 	}
-	if (!json_is_string(v)) {
+	if (v->type != TJ_STR) {
 		snprintf(err, errlen, "'%s' must be a string", key);
 		return -EINVAL;
 	}
-	rules_event_set_strn(ev, id, json_string_value(v), json_string_length(v));
+	rules_event_set_strn(ev, id, v->s, v->len);
 	return 0;
 }
 
@@ -239,10 +240,9 @@ int rules_trace_parse_line(const char *line, struct rules_event *ev, void **stor
 			   size_t errlen)
 {
 	char dummy[8];
-	json_error_t je;
-	json_t *root, *t, *fields, *v;
-	const char *key;
-	int err = -EINVAL;
+	struct tj_doc doc;
+	const struct tj_node *root, *t, *fields, *v;
+	int err;
 
 	if (!errbuf) {
 		errbuf = dummy;
@@ -251,52 +251,53 @@ int rules_trace_parse_line(const char *line, struct rules_event *ev, void **stor
 	errbuf[0] = '\0';
 	*storage = NULL;
 	rules_event_reset(ev);
-	root = json_loads(line, JSON_REJECT_DUPLICATES, &je);
-	if (!root) {
-		snprintf(errbuf, errlen, "invalid JSON: %s", je.text);
-		return -EINVAL;
-	}
-	if (!json_is_object(root)) {
+	err = tj_parse(line, strcspn(line, "\n"), &doc, errbuf, errlen);
+	if (err)
+		return err;
+	err = -EINVAL;
+	root = &doc.n[0];
+	if (root->type != TJ_OBJ) {
 		snprintf(errbuf, errlen, "an event must be a JSON object");
 		goto out;
 	}
-	t = json_object_get(root, "evt.type");
-	if (!json_is_string(t)) {
+	t = tj_get(&doc, root, "evt.type");
+	if (!t || t->type != TJ_STR) {
 		snprintf(errbuf, errlen, "'evt.type' is missing or not a string");
 		goto out;
 	}
-	ev->type = (uint16_t)rules_evttype_from_name(json_string_value(t));
-	rules_event_set_str(ev, RULES_F_EVT_TYPE, json_string_value(t));
-	v = json_object_get(root, "time");
-	if (v) {
+	ev->type = (uint16_t)rules_evttype_from_name(t->s);
+	rules_event_set_strn(ev, RULES_F_EVT_TYPE, t->s, t->len);
+	if ((v = tj_get(&doc, root, "time"))) {
 		unsigned long long ns;
 
-		if (!json_is_string(v) || rules_time_parse(json_string_value(v), &ns)) {
+		if (v->type != TJ_STR || rules_time_parse(v->s, &ns)) {
 			snprintf(errbuf, errlen, "'time' must be an RFC 3339 time");
 			goto out;
 		}
 		ev->ts_ns = ns;
-	} else if ((v = json_object_get(root, "ts"))) {
-		if (!json_is_integer(v) || json_integer_value(v) < 0) {
+	} else if ((v = tj_get(&doc, root, "ts"))) {
+		if (v->type != TJ_NUM || !v->is_int || v->i < 0) {
 			snprintf(errbuf, errlen, "'ts' must be a non-negative integer");
 			goto out;
 		}
-		ev->ts_ns = (uint64_t)json_integer_value(v);
+		ev->ts_ns = (uint64_t)v->i;
 	}
-	fields = json_object_get(root, "fields");
-	if (fields && !json_is_object(fields)) {
+	fields = tj_get(&doc, root, "fields");
+	if (fields && fields->type != TJ_OBJ) {
 		snprintf(errbuf, errlen, "'fields' must be an object");
 		goto out;
 	}
-	json_object_foreach(fields, key, v) {
-		if (set_value(ev, key, v, errbuf, errlen))
-			goto out;
+	if (fields) {
+		KIDS(&doc, fields) {
+			if (set_value(ev, &doc, k->key, k, errbuf, errlen))
+				goto out;
+		}
 	}
 	rules_event_derive(ev);
-	*storage = root;
+	*storage = doc.mem;
 	return 0;
 out:
-	json_decref(root);
+	tj_free(&doc);
 	return err;
 }
 
@@ -319,7 +320,7 @@ int rules_trace_next(struct rules_trace_reader *r, struct rules_event *ev)
 			;
 		if (*p == '\n' || *p == '\r' || *p == '\0' || *p == '#')
 			continue;
-		json_decref(r->storage);
+		free(r->storage);
 		r->storage = NULL;
 		{
 			char msg[200];
@@ -338,102 +339,125 @@ int rules_trace_next(struct rules_trace_reader *r, struct rules_event *ev)
 
 /* ---- writer ---- */
 
-static int put_str(json_t *o, const char *k, const char *s, size_t n)
+static void key(struct rules_sbuf *b, bool *first, const char *k)
 {
-	return s ? json_object_set_new(o, k, json_stringn(s, n)) : 0;
+	if (!*first)
+		rules_sbuf_add(b, ",", 1);
+	*first = false;
+	rules_sbuf_json(b, k, strlen(k));
+	rules_sbuf_add(b, ":", 1);
+}
+
+static void str_or_null(struct rules_sbuf *b, const char *s)
+{
+	if (s)
+		rules_sbuf_json(b, s, strlen(s));
+	else
+		rules_sbuf_str(b, "null");
 }
 
 int rules_trace_write(FILE *f, const struct rules_event *ev)
 {
-	json_t *root = json_object(), *fields = json_object();
-	char tbuf[40], key[300];
-	char *text = NULL;
-	int err = -ENOMEM;
+	struct rules_sbuf b = { 0 };
+	char tbuf[40], kbuf[300];
+	bool first = true;
+	int err = 0;
 
-	if (!root || !fields)
-		goto out;
-	json_object_set_new(root, "evt.type", json_string(rules_event_has(ev, RULES_F_EVT_TYPE) ?
-								  ev->v[RULES_F_EVT_TYPE].s :
-								  rules_evttype_name(ev->type)));
-	json_object_set_new(root, "time", json_string(rules_time_format(ev->ts_ns, tbuf,
-									 sizeof(tbuf))));
+	rules_sbuf_str(&b, "{\"evt.type\":");
+	if (rules_event_has(ev, RULES_F_EVT_TYPE))
+		rules_sbuf_json(&b, ev->v[RULES_F_EVT_TYPE].s, ev->v[RULES_F_EVT_TYPE].len);
+	else
+		str_or_null(&b, rules_evttype_name(ev->type));
+	rules_sbuf_str(&b, ",\"time\":");
+	rules_time_format(ev->ts_ns, tbuf, sizeof(tbuf));
+	rules_sbuf_json(&b, tbuf, strlen(tbuf));
+	rules_sbuf_str(&b, ",\"fields\":{");
 	for (unsigned i = 0; i < RULES_F__COUNT; i++) {
 		const struct rules_fieldinfo *fi = rules_field_info(i);
 
 		if (!rules_event_has(ev, i) || i == RULES_F_EVT_TYPE)
 			continue;
+		if ((fi->type != RULES_FT_NUM && fi->type != RULES_FT_BOOL) && !ev->v[i].s)
+			continue;
+		key(&b, &first, fi->name);
 		if (fi->type == RULES_FT_NUM)
-			json_object_set_new(fields, fi->name, json_integer(ev->v[i].n));
+			rules_sbuf_printf(&b, "%" PRId64, ev->v[i].n);
 		else if (fi->type == RULES_FT_BOOL)
-			json_object_set_new(fields, fi->name, json_boolean(ev->v[i].n));
+			rules_sbuf_str(&b, ev->v[i].n ? "true" : "false");
 		else
-			put_str(fields, fi->name, ev->v[i].s, ev->v[i].len);
+			rules_sbuf_json(&b, ev->v[i].s, ev->v[i].len);
 	}
 	if (ev->nanc) {
-		json_t *n = json_array(), *e = json_array(), *p = json_array(), *pid = json_array();
-		bool he = false, hp = false;
+		static const char *const names[] = { "proc.aname", "proc.aexe", "proc.aexepath" };
 
-		for (unsigned i = 0; i < ev->nanc; i++) {
-			json_array_append_new(n, ev->anc_name[i] ? json_string(ev->anc_name[i]) :
-								   json_null());
-			json_array_append_new(e, ev->anc_exe[i] ? json_string(ev->anc_exe[i]) :
-								  json_null());
-			json_array_append_new(p, ev->anc_exepath[i] ?
-							 json_string(ev->anc_exepath[i]) :
-							 json_null());
-			json_array_append_new(pid, json_integer(ev->anc_pid[i]));
-			he |= ev->anc_exe[i] != NULL;
-			hp |= ev->anc_exepath[i] != NULL;
+		for (unsigned w = 0; w < 3; w++) {
+			const char *const *arr = w == 0 ? ev->anc_name : w == 1 ? ev->anc_exe :
+										 ev->anc_exepath;
+			bool any = false;
+
+			for (unsigned i = 0; i < ev->nanc; i++)
+				any = any || arr[i];
+			if (!any)
+				continue;
+			key(&b, &first, names[w]);
+			rules_sbuf_add(&b, "[", 1);
+			for (unsigned i = 0; i < ev->nanc; i++) {
+				if (i)
+					rules_sbuf_add(&b, ",", 1);
+				str_or_null(&b, arr[i]);
+			}
+			rules_sbuf_add(&b, "]", 1);
 		}
-		json_object_set_new(fields, "proc.aname", n);
-		json_object_set_new(fields, "proc.apid", pid);
-		if (he)
-			json_object_set_new(fields, "proc.aexe", e);
-		else
-			json_decref(e);
-		if (hp)
-			json_object_set_new(fields, "proc.aexepath", p);
-		else
-			json_decref(p);
+		key(&b, &first, "proc.apid");
+		rules_sbuf_add(&b, "[", 1);
+		for (unsigned i = 0; i < ev->nanc; i++)
+			rules_sbuf_printf(&b, "%s%" PRId64, i ? "," : "", ev->anc_pid[i]);
+		rules_sbuf_add(&b, "]", 1);
 	}
 	for (unsigned i = 0; i < ev->nargs; i++) {
-		if (!ev->args[i].key)
+		if (!ev->args[i].key || !ev->args[i].val)
 			continue;
-		snprintf(key, sizeof(key), "evt.arg.%s", ev->args[i].key);
-		if (ev->args[i].val)
-			json_object_set_new(fields, key, json_string(ev->args[i].val));
+		snprintf(kbuf, sizeof(kbuf), "evt.arg.%s", ev->args[i].key);
+		key(&b, &first, kbuf);
+		rules_sbuf_json(&b, ev->args[i].val, ev->args[i].vlen);
 	}
 	if (ev->nenv) {
-		json_t *a = json_array();
-
-		for (unsigned i = 0; i < ev->nenv; i++)
-			if (ev->env[i].val)
-				json_array_append_new(a, json_string(ev->env[i].val));
-		json_object_set_new(fields, "proc.env", a);
+		key(&b, &first, "proc.env");
+		rules_sbuf_add(&b, "[", 1);
+		for (unsigned i = 0; i < ev->nenv; i++) {
+			if (i)
+				rules_sbuf_add(&b, ",", 1);
+			str_or_null(&b, ev->env[i].val);
+		}
+		rules_sbuf_add(&b, "]", 1);
 	}
 	if (ev->nmounts) {
-		json_t *a = json_array();
-
-		for (unsigned i = 0; i < ev->nmounts; i++)
-			json_array_append_new(a, json_pack("{s:s?,s:s?}", "source", ev->mounts[i].key,
-							   "dest", ev->mounts[i].val));
-		json_object_set_new(fields, "container.mounts", a);
+		key(&b, &first, "container.mounts");
+		rules_sbuf_add(&b, "[", 1);
+		for (unsigned i = 0; i < ev->nmounts; i++) {
+			rules_sbuf_str(&b, i ? ",{\"source\":" : "{\"source\":");
+			str_or_null(&b, ev->mounts[i].key);
+			rules_sbuf_str(&b, ",\"dest\":");
+			str_or_null(&b, ev->mounts[i].val);
+			rules_sbuf_add(&b, "}", 1);
+		}
+		rules_sbuf_add(&b, "]", 1);
 	}
 	if (ev->ntypes) {
-		json_t *a = json_array();
-
-		for (unsigned i = 0; i < ev->ntypes; i++)
-			json_array_append_new(a, json_string(ev->types[i] ? ev->types[i] : ""));
-		json_object_set_new(fields, "fd.types", a);
+		key(&b, &first, "fd.types");
+		rules_sbuf_add(&b, "[", 1);
+		for (unsigned i = 0; i < ev->ntypes; i++) {
+			if (i)
+				rules_sbuf_add(&b, ",", 1);
+			str_or_null(&b, ev->types[i]);
+		}
+		rules_sbuf_add(&b, "]", 1);
 	}
-	json_object_set(root, "fields", fields);
-	text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	if (!text)
-		goto out;
-	err = fprintf(f, "%s\n", text) < 0 ? -EIO : 0;
-out:
-	free(text);
-	json_decref(fields);
-	json_decref(root);
+	rules_sbuf_str(&b, "}}\n");
+	if (b.nomem)
+		err = -ENOMEM;
+	else if (fwrite(b.s, 1, b.len, f) != b.len)
+		err = -EIO;
+	free(b.s);
 	return err;
 }

@@ -37,8 +37,8 @@ const char *rules_trace_reader_error(const struct rules_trace_reader *r);
 
 void rules_trace_reader_free(struct rules_trace_reader *r);
 
-/* Parses one JSON line into ev; text lives in *storage (new, the caller frees it after using ev).
- * 0 or -EINVAL (errbuf gets a message when non-NULL) or -ENOMEM. */
+/* Parses one JSON line into ev; text lives in *storage (new: the caller releases it with free()
+ * after using ev). 0 or -EINVAL (errbuf gets a message when non-NULL) or -ENOMEM. */
 int rules_trace_parse_line(const char *line, struct rules_event *ev, void **storage, char *errbuf,
 			   size_t errlen);
 

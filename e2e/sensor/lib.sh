@@ -27,8 +27,11 @@ health_port_logged() { grep -q 'sub=health .*port=[0-9]' "$T/sensor.log"; }
 sensor_start() {
 	local port i
 	: >"$T/alerts.json"
+	# emptied here, not by the child's redirection: that one runs after the fork, and the loop
+	# below could read the previous sensor's log (and port) before it does
+	: >"$T/sensor.log"
 	${SENSOR_WRAP:-} "$SENSOR" --health-addr 127.0.0.1:0 --output "file:$T/alerts.json" \
-		--hostname vigil-e2e "$@" >"$T/sensor.out" 2>"$T/sensor.log" &
+		--hostname vigil-e2e "$@" >"$T/sensor.out" 2>>"$T/sensor.log" &
 	SENSOR_PID=$!
 	for ((i = 0; i < 80; i++)); do
 		health_port_logged && break
@@ -48,11 +51,18 @@ sensor_start() {
 	fail "sensor health server did not answer on $HEALTH"
 }
 
+# sensor_stop: SIGTERM, and the sensor must exit 0 (a sanitizer build exits non-zero on leaks).
 sensor_stop() {
+	local rc
 	[ -n "$SENSOR_PID" ] || return 0
 	kill "$SENSOR_PID" 2>/dev/null
 	wait "$SENSOR_PID" 2>/dev/null
+	rc=$?
 	SENSOR_PID=
+	if [ $rc != 0 ]; then
+		tail -30 "$T/sensor.log" >&2
+		fail "sensor exited with status $rc"
+	fi
 }
 
 sensor_alive() { kill -0 "$SENSOR_PID" 2>/dev/null; }

@@ -102,7 +102,8 @@ static int entry_cmp(const void *a, const void *b)
 
 static void sort_locked(struct k8s_meta *m)
 {
-	qsort(m->v, m->n, sizeof(*m->v), entry_cmp);
+	if (m->n > 1)
+		qsort(m->v, m->n, sizeof(*m->v), entry_cmp);
 }
 
 /* Adds under lock; replaces an entry of the same cid and kind. */

@@ -195,7 +195,7 @@ FUZZ_B := build/fuzz
 FUZZ_CFLAGS := -std=gnu11 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-fno-omit-frame-pointer -D_GNU_SOURCE -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 RULES_SRCS := $(wildcard lib/rules/*.c)
-FUZZ_TARGETS := rules_load cond_parse
+FUZZ_TARGETS := rules_load cond_parse trace_line
 
 .PHONY: bench-rules fuzz
 

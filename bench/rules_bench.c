@@ -24,38 +24,55 @@
 
 #define POOL 2048
 
-static const char *const procs[] = { "nginx",   "python3", "java",	  "postgres",
-				     "node",    "kubelet", "containerd", "coredns",
-				     "envoy",   "redis-server", "gunicorn", "php-fpm",
-				     "mysqld",  "dockerd", "ruby",	  "dotnet" };
+static const char *const procs[] = {
+    "nginx", "python3",	     "java",	 "postgres", "node",   "kubelet", "containerd", "coredns",
+    "envoy", "redis-server", "gunicorn", "php-fpm",  "mysqld", "dockerd", "ruby",	"dotnet"};
 /* interactive tools, 5% of processes */
-static const char *const hot_procs[] = { "bash", "sh", "curl", "cat", "ls", "vi", "apt-get",
-					 "sshd" };
-static const char *const parents[] = { "containerd-shim", "bash", "systemd", "runc", "sshd",
-				       "node", "java", "sh", "kubelet", "cron" };
+static const char *const hot_procs[] = {"bash", "sh", "curl", "cat", "ls", "vi", "apt-get", "sshd"};
+static const char *const parents[] = {
+    "containerd-shim", "bash", "systemd", "runc", "sshd", "node", "java", "sh", "kubelet", "cron"};
 /* what a busy node mostly opens */
 static const char *const paths[] = {
-	"/etc/ld.so.cache",	  "/lib/x86_64-linux-gnu/libc.so.6", "/usr/lib/python3.11/os.py",
-	"/proc/self/status",	  "/var/log/nginx/access.log",	    "/tmp/tmp.XyZ123",
-	"/etc/nginx/nginx.conf",  "/var/lib/postgresql/data/base/1", "/dev/null",
-	"/etc/hosts",		  "/etc/resolv.conf",		    "/home/app/.cache/pip/x",
-	"/usr/share/zoneinfo/UTC", "/run/secrets/kubernetes.io/serviceaccount/token",
-	"/etc/ssl/certs/ca-certificates.crt", "/sys/fs/cgroup/cpu.max", "/app/data/orders.db",
-	"/srv/www/index.html",	  "/usr/lib/jvm/java-17/lib/modules", "/var/cache/app/blob.bin",
+    "/etc/ld.so.cache",
+    "/lib/x86_64-linux-gnu/libc.so.6",
+    "/usr/lib/python3.11/os.py",
+    "/proc/self/status",
+    "/var/log/nginx/access.log",
+    "/tmp/tmp.XyZ123",
+    "/etc/nginx/nginx.conf",
+    "/var/lib/postgresql/data/base/1",
+    "/dev/null",
+    "/etc/hosts",
+    "/etc/resolv.conf",
+    "/home/app/.cache/pip/x",
+    "/usr/share/zoneinfo/UTC",
+    "/run/secrets/kubernetes.io/serviceaccount/token",
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/sys/fs/cgroup/cpu.max",
+    "/app/data/orders.db",
+    "/srv/www/index.html",
+    "/usr/lib/jvm/java-17/lib/modules",
+    "/var/cache/app/blob.bin",
 };
 /* what the rules look for: opened 2% of the time */
-static const char *const hot_paths[] = { "/etc/shadow", "/etc/passwd", "/root/.bash_history",
-					 "/var/run/docker.sock", "/etc/sudoers",
-					 "/home/alice/.ssh/id_rsa" };
-static const char *const exes[] = { "/usr/sbin/nginx", "/usr/bin/python3", "/usr/bin/java",
-				    "/bin/bash",       "/bin/sh",	   "/usr/bin/curl",
-				    "/usr/lib/postgresql/15/bin/postgres", "/usr/bin/node",
-				    "/bin/cat",	       "/bin/ls" };
-static const char *const ips[] = { "10.0.3.17", "10.96.0.1", "172.17.0.2", "93.184.216.34",
-				   "140.82.112.3", "127.0.0.1", "192.168.1.20", "8.8.8.8" };
-static const char *const images[] = { "docker.io/library/nginx", "ghcr.io/acme/api",
-				      "harbor.golems.internal/golem-trust/payments-db",
-				      "registry.k8s.io/coredns/coredns" };
+static const char *const hot_paths[] = {"/etc/shadow",	       "/etc/passwd",
+					"/root/.bash_history", "/var/run/docker.sock",
+					"/etc/sudoers",	       "/home/alice/.ssh/id_rsa"};
+static const char *const exes[] = {"/usr/sbin/nginx",
+				   "/usr/bin/python3",
+				   "/usr/bin/java",
+				   "/bin/bash",
+				   "/bin/sh",
+				   "/usr/bin/curl",
+				   "/usr/lib/postgresql/15/bin/postgres",
+				   "/usr/bin/node",
+				   "/bin/cat",
+				   "/bin/ls"};
+static const char *const ips[] = {"10.0.3.17",	  "10.96.0.1", "172.17.0.2",   "93.184.216.34",
+				  "140.82.112.3", "127.0.0.1", "192.168.1.20", "8.8.8.8"};
+static const char *const images[] = {"docker.io/library/nginx", "ghcr.io/acme/api",
+				     "harbor.golems.internal/golem-trust/payments-db",
+				     "registry.k8s.io/coredns/coredns"};
 static const char *const flags_r = "O_RDONLY|O_CLOEXEC";
 static const char *const flags_w = "O_WRONLY|O_CREAT|O_TRUNC";
 
@@ -283,9 +300,11 @@ int main(int argc, char **argv)
 	}
 	c1 = now(CLOCK_THREAD_CPUTIME_ID);
 	w1 = now(CLOCK_MONOTONIC);
-	printf("eval: %lu events (40%% exec, 45%% open, 15%% connect; %d distinct), %lu alerts (%.2f%%)\n",
+	printf("eval: %lu events (40%% exec, 45%% open, 15%% connect; %d distinct), %lu alerts "
+	       "(%.2f%%)\n",
 	       n, POOL, alerts, 100.0 * (double)alerts / (double)(n ? n : 1));
-	printf("eval: %.0f events/s per core, %.1f ns/event (event fill + evaluation; cpu %.3f s, wall %.3f s)\n",
+	printf("eval: %.0f events/s per core, %.1f ns/event (event fill + evaluation; cpu %.3f s, "
+	       "wall %.3f s)\n",
 	       (double)n / (c1 - c0), (c1 - c0) * 1e9 / (double)n, c1 - c0, w1 - w0);
 
 	/* the same events evaluated in place from a pool bigger than the caches (pessimistic) */
@@ -297,9 +316,10 @@ int main(int argc, char **argv)
 		alerts += rules_set_eval(rs, &pool[i % POOL], false, &hit, 1);
 	}
 	c1 = now(CLOCK_THREAD_CPUTIME_ID);
-	printf("eval-cold: %.0f events/s per core, %.1f ns/event (events read from a %.0f MB pool)\n",
-	       (double)n / (c1 - c0), (c1 - c0) * 1e9 / (double)n,
-	       (double)POOL * (double)sizeof(*pool) / 1e6);
+	printf(
+	    "eval-cold: %.0f events/s per core, %.1f ns/event (events read from a %.0f MB pool)\n",
+	    (double)n / (c1 - c0), (c1 - c0) * 1e9 / (double)n,
+	    (double)POOL * (double)sizeof(*pool) / 1e6);
 
 	/* alert formatting cost, over the matching events of the pool */
 	{
@@ -317,8 +337,8 @@ int main(int argc, char **argv)
 		}
 		c1 = now(CLOCK_THREAD_CPUTIME_ID);
 		if (formatted)
-			printf("format: %lu alerts, %.0f ns per evaluated+formatted event\n", formatted,
-			       (c1 - c0) * 1e9 / (double)(POOL * 20));
+			printf("format: %lu alerts, %.0f ns per evaluated+formatted event\n",
+			       formatted, (c1 - c0) * 1e9 / (double)(POOL * 20));
 	}
 
 	/* replay through the JSON-lines reader */
@@ -343,7 +363,8 @@ int main(int argc, char **argv)
 			ja += rules_set_eval(rs, &ev, false, &hit, 1);
 		}
 		c1 = now(CLOCK_THREAD_CPUTIME_ID);
-		printf("replay: %lu JSON-lines events (%.1f MB), %lu alerts, %.0f events/s per core, %.0f ns/event (JSON decoding included)\n",
+		printf("replay: %lu JSON-lines events (%.1f MB), %lu alerts, %.0f events/s per "
+		       "core, %.0f ns/event (JSON decoding included)\n",
 		       got, (double)len / 1e6, ja, (double)got / (c1 - c0),
 		       (c1 - c0) * 1e9 / (double)(got ? got : 1));
 		rules_trace_reader_free(r);

@@ -13,9 +13,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const char head[] = "- list: l\n  items: [a, b]\n- macro: m\n  condition: proc.name in (l)\n"
-				   "- rule: r\n  desc: d\n  output: o %proc.name\n  priority: INFO\n"
-				   "  condition: |\n    ";
+	static const char head[] =
+	    "- list: l\n  items: [a, b]\n- macro: m\n  condition: proc.name in (l)\n"
+	    "- rule: r\n  desc: d\n  output: o %proc.name\n  priority: INFO\n"
+	    "  condition: |\n    ";
 	struct rules_arena *a = rules_arena_new();
 	struct rules_cnode *n = NULL;
 	struct rules_input in;

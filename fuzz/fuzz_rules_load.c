@@ -11,7 +11,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct rules_input in = { .name = "fuzz.yaml", .text = (const char *)data, .len = size };
+	struct rules_input in = {.name = "fuzz.yaml", .text = (const char *)data, .len = size};
 	struct rules_set *rs = NULL;
 	struct rules_diags *d = NULL;
 	struct rules_event *ev;

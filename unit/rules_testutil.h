@@ -13,7 +13,7 @@
 /* Loads one YAML text named "test.yaml"; returns the load result, *rs and *d set (caller frees). */
 static inline int rt_load(const char *yaml, struct rules_set **rs, struct rules_diags **d)
 {
-	struct rules_input in = { .name = "test.yaml", .text = yaml, .len = strlen(yaml) };
+	struct rules_input in = {.name = "test.yaml", .text = yaml, .len = strlen(yaml)};
 
 	return rules_load_buffers(&in, 1, rs, d);
 }
@@ -53,8 +53,9 @@ static inline char *rt_rule(const char *pre, const char *cond)
 static inline const char *rt_upstream_dir(void)
 {
 	const char *env = getenv("VIGIL_UPSTREAM_RULES");
-	static const char *const dflt[] = { "../shared/upstream-rules", "../../shared/upstream-rules",
-					    "/work/shared/upstream-rules" };
+	static const char *const dflt[] = {"../shared/upstream-rules",
+					   "../../shared/upstream-rules",
+					   "/work/shared/upstream-rules"};
 	char probe[512];
 
 	if (env && *env) {

@@ -57,11 +57,12 @@ static void test_case1_list_append(void **state)
 		     "no list by that name is defined before it");
 	expect_error("- list: bins\n  items: [ls]\n  override:\n    items: append\n",
 		     "no list by that name is defined before it");
-	rs = expect_ok("- list: bins\n  items: [cp]\n"
-		       "- list: bins\n  items: [ls]\n  override:\n    items: append\n"
-		       "- rule: x\n  desc: d\n  condition: evt.type = execve and proc.name in (bins)\n"
-		       "  output: o\n  priority: WARNING\n",
-		       NULL);
+	rs = expect_ok(
+	    "- list: bins\n  items: [cp]\n"
+	    "- list: bins\n  items: [ls]\n  override:\n    items: append\n"
+	    "- rule: x\n  desc: d\n  condition: evt.type = execve and proc.name in (bins)\n"
+	    "  output: o\n  priority: WARNING\n",
+	    NULL);
 	rules_event_reset(&ev);
 	ev.type = RULES_EVT_execve;
 	rules_event_set_str(&ev, RULES_F_PROC_NAME, "cp");
@@ -252,8 +253,9 @@ static void test_case8_engine_version(void **state)
 	rs = expect_ok("- required_engine_version: " RULES_ENGINE_VERSION "\n" RULE_X, NULL);
 	rules_set_free(rs);
 	expect_error("- required_engine_version: seven\n" RULE_X, "'seven' is not a version");
-	expect_error("- required_engine_version: 0.99.0\n" RULE_X,
-		     "rules require engine version 0.99.0, but this engine is " RULES_ENGINE_VERSION);
+	expect_error(
+	    "- required_engine_version: 0.99.0\n" RULE_X,
+	    "rules require engine version 0.99.0, but this engine is " RULES_ENGINE_VERSION);
 	expect_error("- required_engine_version: 1000\n" RULE_X,
 		     "rules require engine version 0.1000.0");
 }
@@ -267,16 +269,16 @@ static void test_case9_items_scalar(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_case1_list_append),
-		cmocka_unit_test(test_case2_enabled_only),
-		cmocka_unit_test(test_case3_override_errors),
-		cmocka_unit_test(test_case3_override_ok),
-		cmocka_unit_test(test_case4_exceptions),
-		cmocka_unit_test(test_case5_not_prefixed_macro),
-		cmocka_unit_test(test_case6_quoted_space),
-		cmocka_unit_test(test_case7_precedence),
-		cmocka_unit_test(test_case8_engine_version),
-		cmocka_unit_test(test_case9_items_scalar),
+	    cmocka_unit_test(test_case1_list_append),
+	    cmocka_unit_test(test_case2_enabled_only),
+	    cmocka_unit_test(test_case3_override_errors),
+	    cmocka_unit_test(test_case3_override_ok),
+	    cmocka_unit_test(test_case4_exceptions),
+	    cmocka_unit_test(test_case5_not_prefixed_macro),
+	    cmocka_unit_test(test_case6_quoted_space),
+	    cmocka_unit_test(test_case7_precedence),
+	    cmocka_unit_test(test_case8_engine_version),
+	    cmocka_unit_test(test_case9_items_scalar),
 	};
 	return cmocka_run_group_tests_name("rules_cases", tests, NULL, NULL);
 }

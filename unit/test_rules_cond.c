@@ -132,10 +132,12 @@ static void test_deep_nesting_no_crash(void **state)
 static void test_error_positions(void **state)
 {
 	/* rule at line 2: "- rule: r", condition on line 4 at column 14 */
-	assert_int_equal(load_error(NULL, "evt.type = execve and proc.nme = x", "unknown field 'proc.nme'"),
-			 4 * 1000 + 14 + 22);
-	assert_int_equal(load_error(NULL, "(proc.name = a", "syntax error in condition: expected ')'"),
-			 4 * 1000 + 14 + 14);
+	assert_int_equal(
+	    load_error(NULL, "evt.type = execve and proc.nme = x", "unknown field 'proc.nme'"),
+	    4 * 1000 + 14 + 22);
+	assert_int_equal(
+	    load_error(NULL, "(proc.name = a", "syntax error in condition: expected ')'"),
+	    4 * 1000 + 14 + 14);
 	load_error(NULL, "evt.type = execve and nosuchmacro", "undefined macro 'nosuchmacro'");
 	load_error(NULL, "proc.aname = x and evt.arg = y", "field requires an argument");
 	load_error(NULL, "proc.name[1] = x", "field takes no argument");
@@ -150,7 +152,7 @@ static void test_diag_print_format(void **state)
 	char *y = rt_rule(NULL, "proc.nme = x");
 	struct rules_set *rs = NULL;
 	struct rules_diags *d = NULL;
-	char buf[512] = { 0 };
+	char buf[512] = {0};
 	FILE *f = fmemopen(buf, sizeof(buf), "w");
 
 	assert_int_equal(rt_load(y, &rs, &d), -EINVAL);
@@ -200,12 +202,13 @@ static void test_macro_visibility_and_loops(void **state)
 
 static void test_lists(void **state)
 {
-	const char *pre = "- list: sh\n  items: [zsh]\n- list: shells\n  items: [sh, bash, '\"ash\"']\n";
+	const char *pre =
+	    "- list: sh\n  items: [zsh]\n- list: shells\n  items: [sh, bash, '\"ash\"']\n";
 	struct rules_event ev;
 
 	exec_ev(&ev, "zsh");
 	assert_true(match(pre, "proc.name in (sh_x, sh)", &ev));
-	assert_true(match(pre, "proc.name in (shells)", &ev)); /* nested list expanded */
+	assert_true(match(pre, "proc.name in (shells)", &ev));	/* nested list expanded */
 	assert_false(match(pre, "proc.name in (\"sh\")", &ev)); /* quoted: a value */
 	exec_ev(&ev, "sh");
 	assert_false(match(pre, "proc.name in (sh)", &ev));
@@ -289,11 +292,12 @@ static void test_network_fields(void **state)
 
 static void test_index_and_first_match(void **state)
 {
-	const char *y = "- rule: open_only\n  desc: d\n  condition: evt.type = openat and proc.name = a\n"
-			"  output: o\n  priority: INFO\n"
-			"- rule: any\n  desc: d\n  condition: proc.name = a\n  output: o\n  priority: INFO\n"
-			"- rule: not_open\n  desc: d\n  condition: evt.type != openat and proc.name = a\n"
-			"  output: o\n  priority: INFO\n";
+	const char *y =
+	    "- rule: open_only\n  desc: d\n  condition: evt.type = openat and proc.name = a\n"
+	    "  output: o\n  priority: INFO\n"
+	    "- rule: any\n  desc: d\n  condition: proc.name = a\n  output: o\n  priority: INFO\n"
+	    "- rule: not_open\n  desc: d\n  condition: evt.type != openat and proc.name = a\n"
+	    "  output: o\n  priority: INFO\n";
 	struct rules_set *rs = NULL;
 	struct rules_diags *d = NULL;
 	struct rules_event ev;
@@ -322,12 +326,12 @@ static void test_index_and_first_match(void **state)
 static void test_multi_file_and_hash(void **state)
 {
 	struct rules_input in[2] = {
-		{ .name = "a.yaml",
-		  .text = "- macro: m\n  condition: proc.name = a\n- rule: r\n  desc: d\n"
-			  "  condition: evt.type = execve and m\n  output: o\n  priority: INFO\n" },
-		{ .name = "b.yaml",
-		  .text = "- macro: m\n  condition: or proc.name = b\n  override:\n"
-			  "    condition: append\n" },
+	    {.name = "a.yaml",
+	     .text = "- macro: m\n  condition: proc.name = a\n- rule: r\n  desc: d\n"
+		     "  condition: evt.type = execve and m\n  output: o\n  priority: INFO\n"},
+	    {.name = "b.yaml",
+	     .text = "- macro: m\n  condition: or proc.name = b\n  override:\n"
+		     "    condition: append\n"},
 	};
 	struct rules_set *rs = NULL, *rs2 = NULL;
 	struct rules_event ev;
@@ -395,18 +399,18 @@ static void test_yaml_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_tree),
-		cmocka_unit_test(test_deep_nesting_no_crash),
-		cmocka_unit_test(test_error_positions),
-		cmocka_unit_test(test_diag_print_format),
-		cmocka_unit_test(test_skip_if_unknown_filter),
-		cmocka_unit_test(test_macro_visibility_and_loops),
-		cmocka_unit_test(test_lists),
-		cmocka_unit_test(test_operators),
-		cmocka_unit_test(test_network_fields),
-		cmocka_unit_test(test_index_and_first_match),
-		cmocka_unit_test(test_multi_file_and_hash),
-		cmocka_unit_test(test_yaml_errors),
+	    cmocka_unit_test(test_parse_tree),
+	    cmocka_unit_test(test_deep_nesting_no_crash),
+	    cmocka_unit_test(test_error_positions),
+	    cmocka_unit_test(test_diag_print_format),
+	    cmocka_unit_test(test_skip_if_unknown_filter),
+	    cmocka_unit_test(test_macro_visibility_and_loops),
+	    cmocka_unit_test(test_lists),
+	    cmocka_unit_test(test_operators),
+	    cmocka_unit_test(test_network_fields),
+	    cmocka_unit_test(test_index_and_first_match),
+	    cmocka_unit_test(test_multi_file_and_hash),
+	    cmocka_unit_test(test_yaml_errors),
 	};
 	return cmocka_run_group_tests_name("rules_cond", tests, NULL, NULL);
 }

@@ -52,27 +52,28 @@ static void runbook_event(struct rules_event *ev)
 /* The runbook's alert, plus hostname, source, tags and a nanosecond time. */
 static void test_runbook_alert(void **state)
 {
-	struct rules_set *rs = load_output(
-		"\"Shell spawned in production database container (ns=%k8s.ns.name "
-		"pod=%k8s.pod.name image=%container.image.repository:%container.image.tag "
-		"cmd=%proc.cmdline user=%user.name)\"",
-		NULL);
+	struct rules_set *rs =
+	    load_output("\"Shell spawned in production database container (ns=%k8s.ns.name "
+			"pod=%k8s.pod.name image=%container.image.repository:%container.image.tag "
+			"cmd=%proc.cmdline user=%user.name)\"",
+			NULL);
 	struct rules_event ev;
 	char *line = NULL;
 
 	runbook_event(&ev);
 	assert_int_equal(rules_set_format_alert(rs, 0, &ev, "node-1", &line), 0);
 	assert_string_equal(
-		line,
-		"{\"hostname\":\"node-1\",\"output\":\"Shell spawned in production database container "
-		"(ns=production pod=payments-db-6f7c9d-mn4xp "
-		"image=harbor.golems.internal/golem-trust/payments-db:2.1.4 cmd=/bin/bash user=root)\","
-		"\"output_fields\":{\"k8s.ns.name\":\"production\",\"k8s.pod.name\":"
-		"\"payments-db-6f7c9d-mn4xp\",\"container.image.repository\":"
-		"\"harbor.golems.internal/golem-trust/payments-db\",\"container.image.tag\":\"2.1.4\","
-		"\"proc.cmdline\":\"/bin/bash\",\"user.name\":\"root\"},\"priority\":\"CRITICAL\","
-		"\"rule\":\"Shell spawned in production database container\",\"source\":\"syscall\","
-		"\"tags\":[\"shell\",\"mitre_execution\"],\"time\":\"2025-10-02T11:42:03.000000000Z\"}");
+	    line,
+	    "{\"hostname\":\"node-1\",\"output\":\"Shell spawned in production database container "
+	    "(ns=production pod=payments-db-6f7c9d-mn4xp "
+	    "image=harbor.golems.internal/golem-trust/payments-db:2.1.4 cmd=/bin/bash user=root)\","
+	    "\"output_fields\":{\"k8s.ns.name\":\"production\",\"k8s.pod.name\":"
+	    "\"payments-db-6f7c9d-mn4xp\",\"container.image.repository\":"
+	    "\"harbor.golems.internal/golem-trust/payments-db\",\"container.image.tag\":\"2.1.4\","
+	    "\"proc.cmdline\":\"/bin/bash\",\"user.name\":\"root\"},\"priority\":\"CRITICAL\","
+	    "\"rule\":\"Shell spawned in production database container\",\"source\":\"syscall\","
+	    "\"tags\":[\"shell\",\"mitre_execution\"],\"time\":\"2025-10-02T11:42:03."
+	    "000000000Z\"}");
 	/* it is valid JSON with the expected types */
 	{
 		json_error_t je;
@@ -89,7 +90,7 @@ static void test_runbook_alert(void **state)
 static void test_na_numbers_and_escaping(void **state)
 {
 	struct rules_set *rs = load_output(
-		"'x=%proc.name uid=%user.uid p=%proc.aname[2] f=%fd.name. q=%proc.args'", NULL);
+	    "'x=%proc.name uid=%user.uid p=%proc.aname[2] f=%fd.name. q=%proc.args'", NULL);
 	struct rules_event ev;
 	char *text = NULL, *line = NULL;
 
@@ -112,20 +113,20 @@ static void test_na_numbers_and_escaping(void **state)
 
 static void test_output_errors(void **state)
 {
-	static const char *const bad[] = { "'50% of %proc.name'", "'at end %'", "'x %evt.arg'",
-					   "'x %proc.nme'", "'x %container.mount.dest'" };
-	static const char *const why[] = { "'%' must be followed by a field name",
-					   "'%' must be followed by a field name",
-					   "field requires an argument", "unknown field",
-					   "field requires an argument" };
+	static const char *const bad[] = {"'50% of %proc.name'", "'at end %'", "'x %evt.arg'",
+					  "'x %proc.nme'", "'x %container.mount.dest'"};
+	static const char *const why[] = {
+	    "'%' must be followed by a field name", "'%' must be followed by a field name",
+	    "field requires an argument", "unknown field", "field requires an argument"};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char *y = NULL;
 		struct rules_set *rs = NULL;
 		struct rules_diags *d = NULL;
 
-		assert_true(asprintf(&y, "- rule: r\n  desc: d\n  condition: evt.type = execve\n"
-					 "  output: %s\n  priority: INFO\n",
+		assert_true(asprintf(&y,
+				     "- rule: r\n  desc: d\n  condition: evt.type = execve\n"
+				     "  output: %s\n  priority: INFO\n",
 				     bad[i]) > 0);
 		assert_int_equal(rt_load(y, &rs, &d), -EINVAL);
 		assert_true(rt_find(d, RULES_SEV_ERROR, why[i]) >= 0);
@@ -179,7 +180,8 @@ static void test_trace_roundtrip(void **state)
 	rules_event_push_env(&ev, "A=1");
 	assert_int_equal(rules_trace_write(f, &ev), 0);
 	fclose(f);
-	assert_non_null(strstr(buf, "\"evt.type\":\"execve\",\"time\":\"2025-10-02T11:42:03.000000000Z\""));
+	assert_non_null(
+	    strstr(buf, "\"evt.type\":\"execve\",\"time\":\"2025-10-02T11:42:03.000000000Z\""));
 	assert_non_null(strstr(buf, "\"proc.aname\":[\"runc\"]"));
 	assert_non_null(strstr(buf, "\"evt.arg.flags\":\"O_RDONLY\""));
 
@@ -226,9 +228,8 @@ static void test_trace_roundtrip(void **state)
 		rules_trace_reader_free(r);
 		fclose(f);
 	}
-	assert_int_equal(rules_trace_parse_line("{\"evt.type\":\"connect\"}", &back, &storage, NULL,
-						0),
-			 0);
+	assert_int_equal(
+	    rules_trace_parse_line("{\"evt.type\":\"connect\"}", &back, &storage, NULL, 0), 0);
 	assert_int_equal(back.type, RULES_EVT_connect);
 	free(storage);
 	rules_trace_reader_free(NULL);
@@ -238,7 +239,8 @@ static void test_tjson(void **state)
 {
 	struct tj_doc doc;
 	char err[128];
-	const char *t = "{\"a\":\"x\\\"y\\u00e9\\ud83d\\ude00\\n\",\"b\":[1,-2,true,null,{\"c\":1.5}],\"d\":{}}";
+	const char *t = "{\"a\":\"x\\\"y\\u00e9\\ud83d\\ude00\\n\",\"b\":[1,-2,true,null,{\"c\":1."
+			"5}],\"d\":{}}";
 	const struct tj_node *a, *b, *c;
 
 	assert_int_equal(tj_parse(t, strlen(t), &doc, err, sizeof(err)), 0);
@@ -259,9 +261,17 @@ static void test_tjson(void **state)
 	assert_null(tj_get(&doc, &doc.n[0], "zz"));
 	tj_free(&doc);
 
-	static const char *const bad[] = { "", "{", "{\"a\" 1}", "[1,]", "\"abc", "{\"a\":1} x",
-					   "\"\\u00\"", "tru", "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]",
-					   "\"a\\u0000\"" };
+	static const char *const bad[] = {
+	    "",
+	    "{",
+	    "{\"a\" 1}",
+	    "[1,]",
+	    "\"abc",
+	    "{\"a\":1} x",
+	    "\"\\u00\"",
+	    "tru",
+	    "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]",
+	    "\"a\\u0000\""};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		assert_int_equal(tj_parse(bad[i], strlen(bad[i]), &doc, err, sizeof(err)), -EINVAL);
@@ -272,10 +282,10 @@ static void test_tjson(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_runbook_alert),	  cmocka_unit_test(test_na_numbers_and_escaping),
-		cmocka_unit_test(test_output_errors),	  cmocka_unit_test(test_time),
-		cmocka_unit_test(test_priorities),	  cmocka_unit_test(test_trace_roundtrip),
-		cmocka_unit_test(test_tjson),
+	    cmocka_unit_test(test_runbook_alert), cmocka_unit_test(test_na_numbers_and_escaping),
+	    cmocka_unit_test(test_output_errors), cmocka_unit_test(test_time),
+	    cmocka_unit_test(test_priorities),	  cmocka_unit_test(test_trace_roundtrip),
+	    cmocka_unit_test(test_tjson),
 	};
 	return cmocka_run_group_tests_name("rules_format", tests, NULL, NULL);
 }

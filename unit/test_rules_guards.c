@@ -14,15 +14,15 @@
 #include "lib/rules/rules.h"
 #include "rules_testutil.h"
 
-static const char *const names[] = { "bash", "sh", "cat", "nginx", "crontab", "nc", "curl",
-				     "python3", "sudo", "a", "b", "runc", "sshd", "vi" };
-static const char *const files[] = { "/etc/shadow", "/etc/cron.d/x", "/tmp/x", "/root/.bashrc",
-				     "/home/u/.ssh/id_rsa", "/proc/1/environ", "/dev/shm/x",
-				     "/etc/passwd", "/var/log/syslog", "/usr/bin/ls" };
-static const char *const ips[] = { "169.254.169.254", "10.0.0.1", "8.8.8.8", "127.0.0.1" };
-static const unsigned types[] = { RULES_EVT_execve, RULES_EVT_openat, RULES_EVT_open,
-				  RULES_EVT_connect, RULES_EVT_unlink, RULES_EVT_rename,
-				  RULES_EVT_setuid, RULES_EVT__UNKNOWN };
+static const char *const names[] = {"bash",    "sh",   "cat", "nginx", "crontab", "nc",	  "curl",
+				    "python3", "sudo", "a",   "b",     "runc",	  "sshd", "vi"};
+static const char *const files[] = {
+    "/etc/shadow",     "/etc/cron.d/x", "/tmp/x",      "/root/.bashrc",	  "/home/u/.ssh/id_rsa",
+    "/proc/1/environ", "/dev/shm/x",	"/etc/passwd", "/var/log/syslog", "/usr/bin/ls"};
+static const char *const ips[] = {"169.254.169.254", "10.0.0.1", "8.8.8.8", "127.0.0.1"};
+static const unsigned types[] = {RULES_EVT_execve,  RULES_EVT_openat,  RULES_EVT_open,
+				 RULES_EVT_connect, RULES_EVT_unlink,  RULES_EVT_rename,
+				 RULES_EVT_setuid,  RULES_EVT__UNKNOWN};
 
 static unsigned long long seed = 0x9E3779B97F4A7C15ULL;
 
@@ -106,20 +106,22 @@ static void compare(const struct rules_set *rs, unsigned rounds, unsigned *match
 static void test_guards_local(void **state)
 {
 	const char *y =
-		"- list: shells\n  items: [bash, sh]\n"
-		"- macro: spawned\n  condition: evt.type in (execve, execveat)\n"
-		"- rule: or_guards\n  desc: d\n  output: o\n  priority: INFO\n"
-		"  condition: (spawned and proc.name = crontab) or (evt.type = openat and fd.name startswith /etc/cron)\n"
-		"- rule: shell\n  desc: d\n  output: o\n  priority: INFO\n"
-		"  condition: spawned and proc.name in (shells) and not proc.pname in (sshd)\n"
-		"- rule: mixed_or\n  desc: d\n  output: o\n  priority: INFO\n"
-		"  condition: proc.name = nc or proc.cmdline contains stratum or proc.aname = sudo\n"
-		"- rule: any_ip\n  desc: d\n  output: o\n  priority: INFO\n"
-		"  condition: evt.type = connect and fd.sip = 169.254.169.254\n"
-		"- rule: neg\n  desc: d\n  output: o\n  priority: INFO\n"
-		"  condition: not proc.name in (shells) and fd.name = /etc/shadow\n"
-		"- rule: bool\n  desc: d\n  output: o\n  priority: INFO\n"
-		"  condition: evt.is_open_write = true and fd.typechar = f and not container.id = host\n";
+	    "- list: shells\n  items: [bash, sh]\n"
+	    "- macro: spawned\n  condition: evt.type in (execve, execveat)\n"
+	    "- rule: or_guards\n  desc: d\n  output: o\n  priority: INFO\n"
+	    "  condition: (spawned and proc.name = crontab) or (evt.type = openat and fd.name "
+	    "startswith /etc/cron)\n"
+	    "- rule: shell\n  desc: d\n  output: o\n  priority: INFO\n"
+	    "  condition: spawned and proc.name in (shells) and not proc.pname in (sshd)\n"
+	    "- rule: mixed_or\n  desc: d\n  output: o\n  priority: INFO\n"
+	    "  condition: proc.name = nc or proc.cmdline contains stratum or proc.aname = sudo\n"
+	    "- rule: any_ip\n  desc: d\n  output: o\n  priority: INFO\n"
+	    "  condition: evt.type = connect and fd.sip = 169.254.169.254\n"
+	    "- rule: neg\n  desc: d\n  output: o\n  priority: INFO\n"
+	    "  condition: not proc.name in (shells) and fd.name = /etc/shadow\n"
+	    "- rule: bool\n  desc: d\n  output: o\n  priority: INFO\n"
+	    "  condition: evt.is_open_write = true and fd.typechar = f and not container.id = "
+	    "host\n";
 	struct rules_set *rs = NULL;
 	struct rules_diags *d = NULL;
 	unsigned matched = 0;
@@ -156,8 +158,8 @@ static void test_guards_upstream(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_guards_local),
-		cmocka_unit_test(test_guards_upstream),
+	    cmocka_unit_test(test_guards_local),
+	    cmocka_unit_test(test_guards_upstream),
 	};
 	return cmocka_run_group_tests_name("rules_guards", tests, NULL, NULL);
 }

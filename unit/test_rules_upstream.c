@@ -15,8 +15,8 @@
 #include "lib/rules/trace.h"
 #include "rules_testutil.h"
 
-static const char *const files[] = { "falco_rules.yaml", "falco-incubating_rules.yaml",
-				     "falco-sandbox_rules.yaml" };
+static const char *const files[] = {"falco_rules.yaml", "falco-incubating_rules.yaml",
+				    "falco-sandbox_rules.yaml"};
 
 static const char *dir_or_skip(void)
 {
@@ -207,9 +207,9 @@ static void test_replay_exact_alerts(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_each_file_validates),
-		cmocka_unit_test(test_all_load_together_and_list),
-		cmocka_unit_test(test_replay_exact_alerts),
+	    cmocka_unit_test(test_each_file_validates),
+	    cmocka_unit_test(test_all_load_together_and_list),
+	    cmocka_unit_test(test_replay_exact_alerts),
 	};
 	return cmocka_run_group_tests_name("rules_upstream", tests, NULL, NULL);
 }

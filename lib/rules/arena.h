@@ -24,7 +24,7 @@ char *rules_arena_strndup(struct rules_arena *a, const char *s, size_t n);
 
 /* printf into the arena. */
 char *rules_arena_printf(struct rules_arena *a, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 /* Grows the array *arr (elements of size sz, *n used, *cap capacity) to hold one more element and
  * returns a pointer to the new zeroed slot (n incremented); old storage stays in the arena. */

@@ -50,7 +50,7 @@ struct cctx {
 };
 
 static void cfail(struct cctx *c, int off, bool unknown, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 static void cfail(struct cctx *c, int off, bool unknown, const char *fmt, ...)
 {
@@ -281,7 +281,7 @@ static int convert_value(struct cctx *c, struct rules_cx *x, const char *s, int 
 			out->prefix = (uint8_t)p;
 		}
 		return 0;
-bad_ip:
+	bad_ip:
 		cfail(c, pos, false, "'%s' is not an IP address or network (field '%s')", s, fname);
 		return -EINVAL;
 	}
@@ -360,8 +360,9 @@ static struct rules_cx *compile_ref(struct cctx *c, const struct rules_cnode *n)
 
 	if (!m) {
 		if (rules_items_list(c->it, n->name))
-			cfail(c, n->pos, false, "'%s' is a list, not a macro: use it as '(%s)' after in",
-			      n->name, n->name);
+			cfail(c, n->pos, false,
+			      "'%s' is a list, not a macro: use it as '(%s)' after in", n->name,
+			      n->name);
 		else
 			cfail(c, n->pos, false, "undefined macro '%s'", n->name);
 		return NULL;
@@ -393,8 +394,9 @@ static struct rules_cx *compile_evttype(struct cctx *c, const struct rules_cnode
 		if (t == RULES_EVT__UNKNOWN) {
 			if (c->rule)
 				rules_diags_add(c->d, c->rule_pos->file, c->rule_pos->line,
-						c->rule_pos->col, RULES_SEV_WARNING, "rule", c->rule,
-						"unknown event type '%s' never matches", vl->s[i]);
+						c->rule_pos->col, RULES_SEV_WARNING, "rule",
+						c->rule, "unknown event type '%s' never matches",
+						vl->s[i]);
 			continue;
 		}
 		x->evmask[t >> 6] |= 1ULL << (t & 63);
@@ -407,7 +409,7 @@ static struct rules_cx *compile_cmp(struct cctx *c, const struct rules_cnode *n)
 	struct rules_fref ref;
 	const struct rules_fieldinfo *fi;
 	struct rules_cx *x;
-	struct vlist vl = { 0 };
+	struct vlist vl = {0};
 	const char *why;
 	int err;
 
@@ -424,7 +426,7 @@ static struct rules_cx *compile_cmp(struct cctx *c, const struct rules_cnode *n)
 	/* values, with list names expanded for list operators */
 	for (size_t i = 0; i < n->nvals; i++) {
 		struct rules_list_item *l =
-			n->list && !n->vals[i].quoted ? rules_items_list(c->it, n->vals[i].s) : NULL;
+		    n->list && !n->vals[i].quoted ? rules_items_list(c->it, n->vals[i].s) : NULL;
 
 		if (l) {
 			if (expand_list(c, &vl, l, 0))
@@ -581,9 +583,9 @@ static struct rules_cx *compile_node(struct cctx *c, const struct rules_cnode *n
 	case RULES_CN_NOT:
 	case RULES_CN_AND:
 	case RULES_CN_OR:
-		x = cx_new(c, n->kind == RULES_CN_NOT ? RULES_CX_NOT :
-			      n->kind == RULES_CN_AND ? RULES_CX_AND :
-							RULES_CX_OR);
+		x = cx_new(c, n->kind == RULES_CN_NOT	? RULES_CX_NOT
+			      : n->kind == RULES_CN_AND ? RULES_CX_AND
+							: RULES_CX_OR);
 		if (!x)
 			return NULL;
 		x->kids = calloc_a(c, sizeof(*x->kids) * (n->nkids ? n->nkids : 1));
@@ -635,7 +637,8 @@ static struct rules_cnode *exc_tree(struct cctx *c, struct rules_arena *la,
 			for (size_t f = 0; f < e->nfields; f++) {
 				const struct rules_excv *v = &e->tuples[t][f];
 				struct rules_cnode *cmp = rules_cnode_new(la, RULES_CN_CMP, 0);
-				struct rules_clex lx = { .s = e->comps[f], .len = strlen(e->comps[f]) };
+				struct rules_clex lx = {.s = e->comps[f],
+							.len = strlen(e->comps[f])};
 				enum rules_op op;
 
 				if (!cmp || rules_clex_op(&lx, &op))
@@ -646,12 +649,13 @@ static struct rules_cnode *exc_tree(struct cctx *c, struct rules_arena *la,
 				if (v->is_list) {
 					if (!cmp->list) {
 						cfail(c, 0, false,
-						      "exception '%s': comparison '%s' takes one value, not a list",
+						      "exception '%s': comparison '%s' takes one "
+						      "value, not a list",
 						      e->name, e->comps[f]);
 						return NULL;
 					}
 					cmp->vals = rules_arena_alloc(
-						la, sizeof(*cmp->vals) * (v->nlist ? v->nlist : 1));
+					    la, sizeof(*cmp->vals) * (v->nlist ? v->nlist : 1));
 					if (!cmp->vals)
 						return NULL;
 					for (size_t k = 0; k < v->nlist; k++)
@@ -743,7 +747,7 @@ struct guardset {
 
 static struct guardset guard_of(const struct rules_cx *x)
 {
-	struct guardset g = { .ok = false }, k;
+	struct guardset g = {.ok = false}, k;
 
 	switch (x->kind) {
 	case RULES_CX_MEMO:
@@ -997,8 +1001,8 @@ static void compile_rule(struct cctx *c, const struct rules_rule_item *r, struct
 			return;
 		}
 	}
-	err = rules_cond_parse(c->it->a, r->cond.s, strlen(r->cond.s), &ast, &pos, msg,
-			       sizeof(msg));
+	err =
+	    rules_cond_parse(c->it->a, r->cond.s, strlen(r->cond.s), &ast, &pos, msg, sizeof(msg));
 	if (err == -ENOMEM) {
 		c->nomem = true;
 		return;
@@ -1023,7 +1027,8 @@ static void compile_rule(struct cctx *c, const struct rules_rule_item *r, struct
 		struct rules_cnode *neg = rules_cnode_new(c->it->a, RULES_CN_NOT, 0);
 
 		if (!top || !neg || rules_cnode_add_kid(c->it->a, neg, exc) ||
-		    rules_cnode_add_kid(c->it->a, top, ast) || rules_cnode_add_kid(c->it->a, top, neg)) {
+		    rules_cnode_add_kid(c->it->a, top, ast) ||
+		    rules_cnode_add_kid(c->it->a, top, neg)) {
 			c->nomem = true;
 			return;
 		}
@@ -1063,8 +1068,8 @@ static void compile_rule(struct cctx *c, const struct rules_rule_item *r, struct
 static bool guard_indexable(const struct rules_cx *g)
 {
 	return g->kind == RULES_CX_CMP && g->simple && g->ftype == RULES_FT_STR &&
-	       (g->op == RULES_OP_EQ || ((g->op == RULES_OP_IN || g->op == RULES_OP_INTERSECTS) &&
-					  g->set));
+	       (g->op == RULES_OP_EQ ||
+		((g->op == RULES_OP_IN || g->op == RULES_OP_INTERSECTS) && g->set));
 }
 
 static uint32_t gkey_hash(unsigned field, const char *s, size_t len)
@@ -1204,7 +1209,7 @@ static int by_order(const void *a, const void *b)
 int rules_compile(struct rules_items *it, struct rules_diags *d, struct rules_set **out)
 {
 	struct rules_set *rs = calloc(1, sizeof(*rs));
-	struct cctx c = { .it = it, .d = d, .rs = rs };
+	struct cctx c = {.it = it, .d = d, .rs = rs};
 	const struct rules_rule_item **order = NULL;
 	int err = -ENOMEM;
 

@@ -56,8 +56,8 @@ struct rules_strset {
 
 struct rules_cx {
 	uint8_t kind;
-	uint8_t op;    /* enum rules_op */
-	uint8_t ftype; /* enum rules_ftype of the field */
+	uint8_t op;	/* enum rules_op */
+	uint8_t ftype;	/* enum rules_ftype of the field */
 	uint8_t simple; /* CMP on a plain one-value field: ev->v[field] */
 	uint32_t cost;	/* static cost estimate: AND/OR kids are sorted cheapest first */
 	uint16_t field;

@@ -171,8 +171,9 @@ static struct rules_cnode *parse_primary(struct parser *p)
 	}
 	id = rules_clex_ident(&p->lx, p->a);
 	if (!id || is_keyword(id)) {
-		fail(p, pos, p->lx.pos >= p->lx.len ? "unexpected end of condition" :
-						      "expected a field, a macro name or '('");
+		fail(p, pos,
+		     p->lx.pos >= p->lx.len ? "unexpected end of condition"
+					    : "expected a field, a macro name or '('");
 		return NULL;
 	}
 	if (!strchr(id, '.') && !strchr(id, '[')) {
@@ -258,10 +259,10 @@ int rules_cond_parse(struct rules_arena *a, const char *text, size_t len, struct
 		     int *errpos, char *errbuf, size_t errlen)
 {
 	struct parser p = {
-		.lx = { .s = text, .len = len },
-		.a = a,
-		.errbuf = errbuf,
-		.errlen = errlen,
+	    .lx = {.s = text, .len = len},
+	    .a = a,
+	    .errbuf = errbuf,
+	    .errlen = errlen,
 	};
 	struct rules_cnode *n;
 

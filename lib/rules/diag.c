@@ -38,7 +38,8 @@ void rules_diags_free(struct rules_diags *d)
 }
 
 int rules_diags_add(struct rules_diags *d, const char *file, int line, int col,
-		    enum rules_severity sev, const char *kind, const char *name, const char *fmt, ...)
+		    enum rules_severity sev, const char *kind, const char *name, const char *fmt,
+		    ...)
 {
 	struct rules_diag *x;
 	char buf[1024];

@@ -12,7 +12,7 @@ struct rules_diags *rules_diags_new(void);
 
 /* Appends one diagnostic; every string is copied (NULL allowed). Returns 0 or -ENOMEM. */
 int rules_diags_add(struct rules_diags *d, const char *file, int line, int col,
-		    enum rules_severity sev, const char *kind, const char *name, const char *fmt, ...)
-	__attribute__((format(printf, 8, 9)));
+		    enum rules_severity sev, const char *kind, const char *name, const char *fmt,
+		    ...) __attribute__((format(printf, 8, 9)));
 
 #endif

@@ -28,7 +28,8 @@ static int one_str(const char *s, struct rules_value *out)
 }
 
 /* Values of the field x refers to: returns how many were written to out (0: absent). */
-int rules_eval_values(const struct rules_cx *x, const struct rules_event *ev, struct rules_value *out)
+int rules_eval_values(const struct rules_cx *x, const struct rules_event *ev,
+		      struct rules_value *out)
 {
 	unsigned f = x->field;
 	int n = 0;
@@ -47,13 +48,13 @@ int rules_eval_values(const struct rules_cx *x, const struct rules_event *ev, st
 	case RULES_F_PROC_AEXE:
 	case RULES_F_PROC_AEXEPATH:
 	case RULES_F_PROC_APID: {
-		const char *const *arr = f == RULES_F_PROC_ANAME ? ev->anc_name :
-					 f == RULES_F_PROC_AEXE	 ? ev->anc_exe :
-								   ev->anc_exepath;
-		unsigned self = f == RULES_F_PROC_ANAME ? RULES_F_PROC_NAME :
-				f == RULES_F_PROC_AEXE	? RULES_F_PROC_EXE :
-				f == RULES_F_PROC_AEXEPATH ? RULES_F_PROC_EXEPATH :
-							     RULES_F_PROC_PID;
+		const char *const *arr = f == RULES_F_PROC_ANAME  ? ev->anc_name
+					 : f == RULES_F_PROC_AEXE ? ev->anc_exe
+								  : ev->anc_exepath;
+		unsigned self = f == RULES_F_PROC_ANAME	     ? RULES_F_PROC_NAME
+				: f == RULES_F_PROC_AEXE     ? RULES_F_PROC_EXE
+				: f == RULES_F_PROC_AEXEPATH ? RULES_F_PROC_EXEPATH
+							     : RULES_F_PROC_PID;
 
 		if (x->idx == 0) {
 			if (!has(ev, self))
@@ -228,7 +229,7 @@ static int strcmp_len(const char *a, uint32_t al, const char *b, uint32_t bl)
 
 /* glob / regex need NUL-terminated text: kept out of the hot path (the buffer is big). */
 static __attribute__((noinline)) bool cmp_pattern(const struct rules_cx *x,
-						   const struct rules_value *v)
+						  const struct rules_value *v)
 {
 	char buf[4096];
 	const char *s = cstr(v, buf, sizeof(buf));
@@ -320,7 +321,7 @@ static bool cmp_one(const struct rules_cx *x, const struct rules_value *v, uint3
 }
 
 static __attribute__((noinline)) bool eval_cmp_multi(const struct rules_cx *x,
-						      const struct rules_event *ev)
+						     const struct rules_event *ev)
 {
 	struct rules_value v[MAXV];
 	int n = rules_eval_values(x, ev, v);
@@ -336,7 +337,7 @@ static __attribute__((noinline)) bool eval_cmp_multi(const struct rules_cx *x,
 bool rules_cx_eval(const struct rules_cx *x, struct rules_eval_ctx *ctx);
 
 static inline __attribute__((always_inline)) bool eval_cmp(const struct rules_cx *x,
-							  struct rules_eval_ctx *ctx)
+							   struct rules_eval_ctx *ctx)
 {
 	const struct rules_event *ev = ctx->ev;
 	unsigned f = x->field;
@@ -465,8 +466,9 @@ size_t rules_set_eval(const struct rules_set *rs, const struct rules_event *ev, 
 	gi = rs->gidx[t];
 	if (gi) {
 		/* one probe per guarded field marks every rule whose guard this event passes */
-		memset(pass, 0, sizeof(uint64_t) * ((rs->nindex[t] + 63) / 64 < 16 ?
-							    (rs->nindex[t] + 63) / 64 : 16));
+		memset(pass, 0,
+		       sizeof(uint64_t) *
+			   ((rs->nindex[t] + 63) / 64 < 16 ? (rs->nindex[t] + 63) / 64 : 16));
 		for (uint32_t k = 0; k < gi->nfields; k++) {
 			unsigned f = gi->fields[k];
 			const struct rules_value *v = &ev->v[f];

@@ -7,16 +7,15 @@
 
 #include "lib/rules/event.h"
 
-static const char *const evt_names[RULES_EVT__COUNT] = {
-	[RULES_EVT__UNKNOWN] = "unknown",
+static const char *const evt_names[RULES_EVT__COUNT] = {[RULES_EVT__UNKNOWN] = "unknown",
 #define RULES_X_EVT_NAME(name) [RULES_EVT_##name] = #name,
-	RULES_EVTTYPE_LIST(RULES_X_EVT_NAME)
+							RULES_EVTTYPE_LIST(RULES_X_EVT_NAME)
 #undef RULES_X_EVT_NAME
 };
 
 static const char *const field_names[RULES_F__COUNT] = {
 #define RULES_X_FIELD_NAME(id, name, type, flags, desc) [RULES_F_##id] = name,
-	RULES_FIELD_LIST(RULES_X_FIELD_NAME)
+    RULES_FIELD_LIST(RULES_X_FIELD_NAME)
 #undef RULES_X_FIELD_NAME
 };
 
@@ -100,7 +99,8 @@ int rules_event_push_env(struct rules_event *ev, const char *entry)
 	int err = push_kv(ev->env, &ev->nenv, RULES_EVENT_MAX_ENV, entry, entry);
 
 	if (!err)
-		ev->env[ev->nenv - 1].klen = eq ? (uint32_t)(eq - entry) : ev->env[ev->nenv - 1].klen;
+		ev->env[ev->nenv - 1].klen =
+		    eq ? (uint32_t)(eq - entry) : ev->env[ev->nenv - 1].klen;
 	return err;
 }
 
@@ -192,11 +192,12 @@ void rules_event_derive(struct rules_event *ev)
 		if (!rules_event_has(ev, RULES_F_EVT_IS_OPEN_WRITE))
 			rules_event_set_num(ev, RULES_F_EVT_IS_OPEN_WRITE, wr);
 		if (!rules_event_has(ev, RULES_F_EVT_IS_OPEN_EXEC))
-			rules_event_set_num(ev, RULES_F_EVT_IS_OPEN_EXEC, flag_has(flags, "O_EXEC"));
+			rules_event_set_num(ev, RULES_F_EVT_IS_OPEN_EXEC,
+					    flag_has(flags, "O_EXEC"));
 		if (!rules_event_has(ev, RULES_F_EVT_IS_OPEN_CREATE))
 			rules_event_set_num(ev, RULES_F_EVT_IS_OPEN_CREATE,
 					    flag_has(flags, "O_CREAT") ||
-						    flag_has(flags, "FD_UPPER_LAYER_CREATE"));
+						flag_has(flags, "FD_UPPER_LAYER_CREATE"));
 	}
 	/* ip / port / net: "either end" fields default to the server side, as the evaluator also
 	 * tries the client side for fd.ip, fd.net and fd.port. */

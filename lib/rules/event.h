@@ -8,7 +8,8 @@
  *
  * Strings are BORROWED: the event stores pointers, the filler keeps the text alive until the
  * evaluation and formatting of that event are done. Nothing in here allocates; an event can live on
- * the stack, and rules_event_reset() makes it reusable for the next event (cost: clearing a bitmap).
+ * the stack, and rules_event_reset() makes it reusable for the next event (cost: clearing a
+ * bitmap).
  *
  * Who fills what (the live sensor):
  *   - always: type (rules_evttype_from_name or the enum), ts_ns, PROC_NAME, PROC_PID, PROC_PPID,
@@ -44,7 +45,7 @@ enum rules_field {
 #define RULES_X_FIELD_ENUM(id, name, type, flags, desc) RULES_F_##id,
 	RULES_FIELD_LIST(RULES_X_FIELD_ENUM)
 #undef RULES_X_FIELD_ENUM
-	RULES_F__COUNT
+	    RULES_F__COUNT
 };
 
 /* Event types: RULES_EVT_execve, RULES_EVT_openat, ... (see evttypes.h); 0 is "unknown". */
@@ -53,7 +54,7 @@ enum rules_evt_type {
 #define RULES_X_EVT_ENUM(name) RULES_EVT_##name,
 	RULES_EVTTYPE_LIST(RULES_X_EVT_ENUM)
 #undef RULES_X_EVT_ENUM
-	RULES_EVT__COUNT
+	    RULES_EVT__COUNT
 };
 
 #define RULES_EVENT_MAX_ANC 16

@@ -8,9 +8,9 @@
 #include "lib/rules/fields.h"
 
 static const struct rules_fieldinfo catalogue[RULES_F__COUNT] = {
-#define RULES_X_FIELD_INFO(id, nm, ty, fl, ds)                                                    \
-	[RULES_F_##id] = { .name = nm, .type = RULES_FT_##ty, .flags = RULES_FF_##fl, .desc = ds },
-	RULES_FIELD_LIST(RULES_X_FIELD_INFO)
+#define RULES_X_FIELD_INFO(id, nm, ty, fl, ds)                                                     \
+	[RULES_F_##id] = {.name = nm, .type = RULES_FT_##ty, .flags = RULES_FF_##fl, .desc = ds},
+    RULES_FIELD_LIST(RULES_X_FIELD_INFO)
 #undef RULES_X_FIELD_INFO
 };
 
@@ -67,7 +67,7 @@ int rules_field_resolve(const char *text, struct rules_arena *a, struct rules_fr
 	}
 	id = lookup(text, nlen);
 	if (id < 0) {
-		static const char *const prefixes[] = { "evt.arg.", "evt.rawarg." };
+		static const char *const prefixes[] = {"evt.arg.", "evt.rawarg."};
 
 		for (size_t i = 0; i < 2; i++) {
 			size_t pl = strlen(prefixes[i]);

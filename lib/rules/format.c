@@ -12,10 +12,10 @@
 #include "lib/rules/sbuf.h"
 #include "lib/rules/trace.h"
 
-static const char *const prio_names[] = { "Emergency", "Alert",	 "Critical",	  "Error",
-					  "Warning",   "Notice", "Informational", "Debug" };
-static const char *const prio_upper[] = { "EMERGENCY", "ALERT",	 "CRITICAL",	  "ERROR",
-					  "WARNING",   "NOTICE", "INFORMATIONAL", "DEBUG" };
+static const char *const prio_names[] = {"Emergency", "Alert",	"Critical",	 "Error",
+					 "Warning",   "Notice", "Informational", "Debug"};
+static const char *const prio_upper[] = {"EMERGENCY", "ALERT",	"CRITICAL",	 "ERROR",
+					 "WARNING",   "NOTICE", "INFORMATIONAL", "DEBUG"};
 
 const char *rules_priority_name(enum rules_priority p, bool upper)
 {
@@ -43,19 +43,20 @@ int rules_priority_parse(const char *s, enum rules_priority *out)
 
 /* Renders one field reference: returns false when absent. Text goes to out (appended). *num set
  * when the value is a number (JSON number), *boolean for true/false. */
-static bool render(const struct rules_fmt_part *p, const struct rules_event *ev, struct rules_sbuf *out,
-		   bool *num, bool *boolean)
+static bool render(const struct rules_fmt_part *p, const struct rules_event *ev,
+		   struct rules_sbuf *out, bool *num, bool *boolean)
 {
-	struct rules_cx x = { .field = (uint16_t)p->ref.id,
-			      .idx = (int16_t)p->ref.idx,
-			      .key = p->ref.key,
-			      .keylen = p->ref.keylen };
+	struct rules_cx x = {.field = (uint16_t)p->ref.id,
+			     .idx = (int16_t)p->ref.idx,
+			     .key = p->ref.key,
+			     .keylen = p->ref.keylen};
 	struct rules_value v[64];
 	int n;
 	char buf[32];
 
 	*num = *boolean = false;
-	if (p->ref.id == RULES_F_CONTAINER_MOUNTS && !rules_event_has(ev, RULES_F_CONTAINER_MOUNTS)) {
+	if (p->ref.id == RULES_F_CONTAINER_MOUNTS &&
+	    !rules_event_has(ev, RULES_F_CONTAINER_MOUNTS)) {
 		if (!ev->nmounts)
 			return false;
 		for (unsigned i = 0; i < ev->nmounts; i++) {
@@ -114,7 +115,8 @@ static bool render(const struct rules_fmt_part *p, const struct rules_event *ev,
 	return true;
 }
 
-static int output_text(const struct rules_crule *r, const struct rules_event *ev, struct rules_sbuf *b)
+static int output_text(const struct rules_crule *r, const struct rules_event *ev,
+		       struct rules_sbuf *b)
 {
 	for (size_t i = 0; i < r->nfmt; i++) {
 		const struct rules_fmt_part *p = &r->fmt[i];
@@ -131,7 +133,7 @@ static int output_text(const struct rules_crule *r, const struct rules_event *ev
 int rules_set_format_output(const struct rules_set *rs, size_t i, const struct rules_event *ev,
 			    char **out)
 {
-	struct rules_sbuf b = { 0 };
+	struct rules_sbuf b = {0};
 
 	*out = NULL;
 	if (!rs || i >= rs->nrules)
@@ -149,7 +151,7 @@ int rules_set_format_alert(const struct rules_set *rs, size_t i, const struct ru
 			   const char *hostname, char **out)
 {
 	const struct rules_crule *r;
-	struct rules_sbuf b = { 0 }, text = { 0 }, val = { 0 };
+	struct rules_sbuf b = {0}, text = {0}, val = {0};
 	char tbuf[40];
 	bool first = true;
 
@@ -192,7 +194,7 @@ int rules_set_format_alert(const struct rules_set *rs, size_t i, const struct ru
 	}
 	rules_sbuf_str(&b, "},\"priority\":");
 	rules_sbuf_json(&b, rules_priority_name((enum rules_priority)r->priority, true),
-		strlen(rules_priority_name((enum rules_priority)r->priority, true)));
+			strlen(rules_priority_name((enum rules_priority)r->priority, true)));
 	rules_sbuf_str(&b, ",\"rule\":");
 	rules_sbuf_json(&b, r->name, strlen(r->name));
 	rules_sbuf_str(&b, ",\"source\":");

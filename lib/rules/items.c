@@ -24,30 +24,40 @@ struct ctx {
 	int err; /* -ENOMEM once allocation failed */
 };
 
-static const char *const rule_keys[] = { "rule",	   "condition", "output",
-					 "desc",	   "priority",	"source",
-					 "enabled",	   "tags",	"exceptions",
-					 "warn_evttypes", "skip-if-unknown-filter",
-					 "append",	   "override",	"capture",
-					 "capture_duration", NULL };
-static const char *const rule_appendable[] = { "condition", "output", "desc", "tags", "exceptions",
-					       NULL };
-static const char *const rule_replaceable[] = { "condition",
-						"output",
-						"desc",
-						"priority",
-						"tags",
-						"exceptions",
-						"enabled",
-						"warn_evttypes",
-						"skip-if-unknown-filter",
-						"capture",
-						"capture_duration",
-						NULL };
-static const char *const macro_keys[] = { "macro", "condition", "append", "override", NULL };
-static const char *const macro_mod[] = { "condition", NULL };
-static const char *const list_keys[] = { "list", "items", "append", "override", NULL };
-static const char *const list_mod[] = { "items", NULL };
+static const char *const rule_keys[] = {"rule",
+					"condition",
+					"output",
+					"desc",
+					"priority",
+					"source",
+					"enabled",
+					"tags",
+					"exceptions",
+					"warn_evttypes",
+					"skip-if-unknown-filter",
+					"append",
+					"override",
+					"capture",
+					"capture_duration",
+					NULL};
+static const char *const rule_appendable[] = {"condition", "output",	 "desc",
+					      "tags",	   "exceptions", NULL};
+static const char *const rule_replaceable[] = {"condition",
+					       "output",
+					       "desc",
+					       "priority",
+					       "tags",
+					       "exceptions",
+					       "enabled",
+					       "warn_evttypes",
+					       "skip-if-unknown-filter",
+					       "capture",
+					       "capture_duration",
+					       NULL};
+static const char *const macro_keys[] = {"macro", "condition", "append", "override", NULL};
+static const char *const macro_mod[] = {"condition", NULL};
+static const char *const list_keys[] = {"list", "items", "append", "override", NULL};
+static const char *const list_mod[] = {"items", NULL};
 
 static bool in_set(const char *const *set, const char *s)
 {
@@ -113,7 +123,7 @@ struct rules_rule_item *rules_items_rule(struct rules_items *it, const char *nam
 struct rules_pos rules_text_pos(const struct rules_text *t, size_t off)
 {
 	const struct rules_seg *s = NULL;
-	struct rules_pos p = { 0 };
+	struct rules_pos p = {0};
 
 	for (size_t i = 0; i < t->nsegs; i++)
 		if (t->segs[i].start <= off)
@@ -231,7 +241,7 @@ static void text_append(struct ctx *c, struct rules_text *t, const char *s, cons
 
 static struct rules_pos pos_of(struct ctx *c, const yaml_node_t *n)
 {
-	struct rules_pos p = { c->f->name, rules_yaml_line(n), rules_yaml_col(n) };
+	struct rules_pos p = {c->f->name, rules_yaml_line(n), rules_yaml_col(n)};
 
 	return p;
 }
@@ -262,7 +272,7 @@ static char **string_seq(struct ctx *c, yaml_node_t *n, const char *key, bool al
 	if (was_list)
 		*was_list = true;
 	v = rules_arena_alloc(c->it->a, sizeof(*v) * (size_t)(n->data.sequence.items.top -
-							       n->data.sequence.items.start + 1));
+							      n->data.sequence.items.start + 1));
 	if (!v) {
 		c->err = -ENOMEM;
 		return NULL;
@@ -307,7 +317,8 @@ static int modifiers(struct ctx *c, const char *const *appendable, const char *c
 		ERR(c, o, "'override' must be a mapping of key: append|replace");
 		return -1;
 	}
-	for (yaml_node_pair_t *p = o->data.mapping.pairs.start; p < o->data.mapping.pairs.top; p++) {
+	for (yaml_node_pair_t *p = o->data.mapping.pairs.start; p < o->data.mapping.pairs.top;
+	     p++) {
 		yaml_node_t *kn = rules_yaml_node(c->doc, p->key);
 		const char *k = rules_yaml_scalar(kn);
 		const char *v = rules_yaml_scalar(rules_yaml_node(c->doc, p->value));
@@ -408,8 +419,8 @@ static void list_item(struct ctx *c)
 		WARN(c, rules_yaml_map_get(c->doc, c->item, "append"),
 		     "'append: true' is deprecated, use 'override: {items: append}'");
 	if (mod && !l) {
-		ERR(c, NULL, "list '%s' has '%s' but no list by that name is defined before it", c->name,
-		    mod == 1 ? "override" : "append");
+		ERR(c, NULL, "list '%s' has '%s' but no list by that name is defined before it",
+		    c->name, mod == 1 ? "override" : "append");
 		return;
 	}
 	if (!l) {
@@ -428,8 +439,8 @@ static void list_item(struct ctx *c)
 		l->n = l->cap = 0;
 	}
 	for (size_t i = 0; i < n; i++) {
-		char **slot = rules_arena_push(it->a, (void **)&l->items, &l->n, &l->cap,
-					       sizeof(*slot));
+		char **slot =
+		    rules_arena_push(it->a, (void **)&l->items, &l->n, &l->cap, sizeof(*slot));
 		if (!slot) {
 			c->err = -ENOMEM;
 			return;
@@ -490,7 +501,7 @@ static void macro_item(struct ctx *c)
 
 static bool valid_comp(const char *s)
 {
-	struct rules_clex lx = { .s = s, .len = strlen(s) };
+	struct rules_clex lx = {.s = s, .len = strlen(s)};
 	enum rules_op op;
 
 	return !rules_clex_op(&lx, &op) && op != RULES_OP_EXISTS && rules_clex_eof(&lx);
@@ -525,14 +536,15 @@ static int exc_values(struct ctx *c, struct rules_exc *e, yaml_node_t *vals)
 	if (!e->fields_is_list) {
 		/* one field: the values together form the right side of one comparison */
 		struct rules_excv *t, **slot;
-		size_t n = (size_t)(vals->data.sequence.items.top - vals->data.sequence.items.start);
+		size_t n =
+		    (size_t)(vals->data.sequence.items.top - vals->data.sequence.items.start);
 
 		if (n == 0)
 			return 0;
 		t = rules_arena_alloc(it->a, sizeof(*t));
 		slot = t ? rules_arena_push(it->a, (void **)&e->tuples, &e->ntuples, &e->cap,
-					    sizeof(*slot)) :
-			   NULL;
+					    sizeof(*slot))
+			 : NULL;
 		if (!slot) {
 			c->err = -ENOMEM;
 			return -1;
@@ -544,14 +556,14 @@ static int exc_values(struct ctx *c, struct rules_exc *e, yaml_node_t *vals)
 			return t->list ? 0 : -1;
 		}
 		if (n != 1) {
-			ERR(c, vals, "exception '%s': comparison '%s' takes one value, got %zu", e->name,
-			    e->comps[0], n);
+			ERR(c, vals, "exception '%s': comparison '%s' takes one value, got %zu",
+			    e->name, e->comps[0], n);
 			return -1;
 		}
 		return exc_value(c, rules_yaml_node(c->doc, vals->data.sequence.items.start[0]), t);
 	}
-	for (yaml_node_item_t *x = vals->data.sequence.items.start; x < vals->data.sequence.items.top;
-	     x++) {
+	for (yaml_node_item_t *x = vals->data.sequence.items.start;
+	     x < vals->data.sequence.items.top; x++) {
 		yaml_node_t *tn = rules_yaml_node(c->doc, *x);
 		struct rules_excv *t, **slot;
 		size_t n, i = 0;
@@ -569,8 +581,8 @@ static int exc_values(struct ctx *c, struct rules_exc *e, yaml_node_t *vals)
 		}
 		t = rules_arena_alloc(it->a, sizeof(*t) * (n ? n : 1));
 		slot = t ? rules_arena_push(it->a, (void **)&e->tuples, &e->ntuples, &e->cap,
-					    sizeof(*slot)) :
-			   NULL;
+					    sizeof(*slot))
+			 : NULL;
 		if (!slot) {
 			c->err = -ENOMEM;
 			return -1;
@@ -655,7 +667,8 @@ static int exceptions(struct ctx *c, struct rules_rule_item *r, yaml_node_t *n, 
 				return -1;
 			if (comps_list != e->fields_is_list || nc != e->nfields) {
 				ERR(c, cm,
-				    "exception '%s': fields and comps have different lengths (%zu vs %zu)",
+				    "exception '%s': fields and comps have different lengths (%zu "
+				    "vs %zu)",
 				    name, e->nfields, nc);
 				return -1;
 			}
@@ -708,7 +721,9 @@ static int read_priority(struct ctx *c, yaml_node_t *n, int *out)
 	enum rules_priority p;
 
 	if (!s || rules_priority_parse(s, &p)) {
-		ERR(c, n, "invalid priority '%s' (Emergency, Alert, Critical, Error, Warning, Notice, Informational, Debug)",
+		ERR(c, n,
+		    "invalid priority '%s' (Emergency, Alert, Critical, Error, Warning, Notice, "
+		    "Informational, Debug)",
 		    s ? s : "");
 		return -1;
 	}
@@ -769,8 +784,8 @@ static int rule_key(struct ctx *c, struct rules_rule_item *r, const char *k, yam
 		s = want_string(c, v, k);
 		if (!s)
 			return -1;
-		r->desc = append && r->desc ? rules_arena_printf(c->it->a, "%s %s", r->desc, s) :
-					      dup(c, s);
+		r->desc = append && r->desc ? rules_arena_printf(c->it->a, "%s %s", r->desc, s)
+					    : dup(c, s);
 	} else if (!strcmp(k, "priority")) {
 		return read_priority(c, v, &r->priority);
 	} else if (!strcmp(k, "source")) {
@@ -799,7 +814,8 @@ static void rule_item(struct ctx *c)
 	struct rules_items *it = c->it;
 	struct rules_rule_item *r = rules_items_rule(it, c->name), fresh;
 	yaml_node_t *ovr;
-	size_t nkeys = (size_t)(c->item->data.mapping.pairs.top - c->item->data.mapping.pairs.start);
+	size_t nkeys =
+	    (size_t)(c->item->data.mapping.pairs.top - c->item->data.mapping.pairs.start);
 	yaml_node_t *en = rules_yaml_map_get(c->doc, c->item, "enabled");
 	int mod;
 
@@ -809,7 +825,9 @@ static void rule_item(struct ctx *c)
 		return;
 	if (mod == 1) {
 		if (!r) {
-			ERR(c, NULL, "rule '%s' has 'override' but no rule by that name is defined before it",
+			ERR(c, NULL,
+			    "rule '%s' has 'override' but no rule by that name is defined before "
+			    "it",
 			    c->name);
 			return;
 		}
@@ -828,7 +846,8 @@ static void rule_item(struct ctx *c)
 		WARN(c, rules_yaml_map_get(c->doc, c->item, "append"),
 		     "'append: true' is deprecated, use 'override' with append");
 		if (!r) {
-			ERR(c, NULL, "rule '%s' has 'append' but no rule by that name is defined before it",
+			ERR(c, NULL,
+			    "rule '%s' has 'append' but no rule by that name is defined before it",
 			    c->name);
 			return;
 		}
@@ -854,14 +873,17 @@ static void rule_item(struct ctx *c)
 		bool on;
 
 		if (!r) {
-			ERR(c, NULL, "rule '%s' has only 'enabled' but no rule by that name is defined before it",
+			ERR(c, NULL,
+			    "rule '%s' has only 'enabled' but no rule by that name is defined "
+			    "before it",
 			    c->name);
 			return;
 		}
 		if (read_enabled(c, en, &on))
 			return;
 		WARN(c, en,
-		     "an entry with only 'enabled' is deprecated, use 'override: {enabled: replace}'");
+		     "an entry with only 'enabled' is deprecated, use 'override: {enabled: "
+		     "replace}'");
 		r->enabled = on;
 		return;
 	}
@@ -873,7 +895,7 @@ static void rule_item(struct ctx *c)
 	fresh.source = "syscall";
 	fresh.priority = -1;
 	{
-		static const char *const required[] = { "condition", "output", "desc", "priority" };
+		static const char *const required[] = {"condition", "output", "desc", "priority"};
 		bool bad = false;
 
 		for (size_t i = 0; i < 4; i++) {
@@ -911,8 +933,8 @@ static void rule_item(struct ctx *c)
 static void engine_version(struct ctx *c, yaml_node_t *v)
 {
 	const char *s = rules_yaml_scalar(v);
-	static const unsigned ours[3] = { RULES_ENGINE_VERSION_MAJOR, RULES_ENGINE_VERSION_MINOR,
-					  RULES_ENGINE_VERSION_PATCH };
+	static const unsigned ours[3] = {RULES_ENGINE_VERSION_MAJOR, RULES_ENGINE_VERSION_MINOR,
+					 RULES_ENGINE_VERSION_PATCH};
 	unsigned req[3];
 
 	if (!s || rules_version_parse(s, req)) {
@@ -922,8 +944,8 @@ static void engine_version(struct ctx *c, yaml_node_t *v)
 	}
 	for (int i = 0; i < 3; i++) {
 		if (req[i] > ours[i]) {
-			ERR(c, v, "rules require engine version %u.%u.%u, but this engine is %s", req[0],
-			    req[1], req[2], RULES_ENGINE_VERSION);
+			ERR(c, v, "rules require engine version %u.%u.%u, but this engine is %s",
+			    req[0], req[1], req[2], RULES_ENGINE_VERSION);
 			return;
 		}
 		if (req[i] < ours[i])
@@ -968,8 +990,8 @@ static void plugin_versions(struct ctx *c, yaml_node_t *v)
 
 static void one_item(struct ctx *c)
 {
-	static const char *const kinds[] = { "rule", "macro", "list", "required_engine_version",
-					     "required_plugin_versions" };
+	static const char *const kinds[] = {"rule", "macro", "list", "required_engine_version",
+					    "required_plugin_versions"};
 	yaml_node_t *v = NULL;
 	size_t k;
 
@@ -985,7 +1007,9 @@ static void one_item(struct ctx *c)
 			break;
 	}
 	if (k == 5) {
-		ERR(c, NULL, "unknown item: expected one of rule, macro, list, required_engine_version, required_plugin_versions");
+		ERR(c, NULL,
+		    "unknown item: expected one of rule, macro, list, required_engine_version, "
+		    "required_plugin_versions");
 		return;
 	}
 	c->kind = kinds[k];
@@ -1012,7 +1036,7 @@ static void one_item(struct ctx *c)
 
 int rules_items_add_file(struct rules_items *it, struct rules_yfile *f)
 {
-	struct ctx c = { .it = it, .f = f };
+	struct ctx c = {.it = it, .f = f};
 
 	for (size_t d = 0; d < f->ndocs && !c.err; d++) {
 		yaml_node_t *root;

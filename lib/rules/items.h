@@ -64,7 +64,7 @@ struct rules_exc {
 	char **fields;
 	size_t nfields;
 	bool fields_is_list;
-	char **comps; /* nfields entries once defaults are applied */
+	char **comps;		    /* nfields entries once defaults are applied */
 	struct rules_excv **tuples; /* each nfields long (scalar-field form: one element) */
 	size_t ntuples, cap;
 	struct rules_pos pos;

@@ -43,7 +43,7 @@ void rules_sbuf_json(struct rules_sbuf *b, const char *s, size_t n)
 	rules_sbuf_add(b, "\"", 1);
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
-		char esc[7] = { '\\', 0 };
+		char esc[7] = {'\\', 0};
 
 		if (c == '"' || c == '\\') {
 			esc[1] = (char)c;

@@ -21,6 +21,6 @@ void rules_sbuf_str(struct rules_sbuf *b, const char *s);
 /* s[0..n) as a JSON string literal with quotes. */
 void rules_sbuf_json(struct rules_sbuf *b, const char *s, size_t n);
 void rules_sbuf_printf(struct rules_sbuf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -19,7 +19,8 @@ struct parser {
 
 static void ws(struct parser *ps)
 {
-	while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\n' || *ps->p == '\r'))
+	while (ps->p < ps->end &&
+	       (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\n' || *ps->p == '\r'))
 		ps->p++;
 }
 
@@ -135,8 +136,9 @@ static int string(struct parser *ps, const char **out, uint32_t *len)
 				return -1;
 			}
 			ps->p += 4;
-			if (cp >= 0xd800 && cp < 0xdc00 && ps->end - ps->p >= 6 && ps->p[0] == '\\' &&
-			    ps->p[1] == 'u' && !hex4(ps->p + 2, &lo) && lo >= 0xdc00 && lo < 0xe000) {
+			if (cp >= 0xd800 && cp < 0xdc00 && ps->end - ps->p >= 6 &&
+			    ps->p[0] == '\\' && ps->p[1] == 'u' && !hex4(ps->p + 2, &lo) &&
+			    lo >= 0xdc00 && lo < 0xe000) {
 				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
 				ps->p += 6;
 			}
@@ -144,7 +146,8 @@ static int string(struct parser *ps, const char **out, uint32_t *len)
 				ps->err = "NUL in string";
 				return -1;
 			}
-			/* a \u escape is 6 bytes, its UTF-8 at most 4: writing stays behind reading */
+			/* a \u escape is 6 bytes, its UTF-8 at most 4: writing stays behind reading
+			 */
 			w = put_utf8(w, cp);
 			break;
 		}
@@ -307,7 +310,7 @@ static int value(struct parser *ps)
 int tj_parse(const char *text, size_t len, struct tj_doc *doc, char *err, size_t errlen)
 {
 	size_t cap = len / 2 + 2;
-	struct parser ps = { 0 };
+	struct parser ps = {0};
 	char *mem;
 
 	memset(doc, 0, sizeof(*doc));
@@ -322,7 +325,8 @@ int tj_parse(const char *text, size_t len, struct tj_doc *doc, char *err, size_t
 	ps.end = ps.p + len;
 	if (value(&ps) < 0 || (ws(&ps), ps.p != ps.end)) {
 		if (err && errlen)
-			snprintf(err, errlen, "invalid JSON: %s", ps.err ? ps.err : "text after the value");
+			snprintf(err, errlen, "invalid JSON: %s",
+				 ps.err ? ps.err : "text after the value");
 		free(mem);
 		return -EINVAL;
 	}

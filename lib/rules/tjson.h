@@ -20,7 +20,7 @@ struct tj_node {
 	const char *key; /* member name inside an object, else NULL */
 	const char *s;	 /* TJ_STR text (NUL-terminated), TJ_NUM text */
 	uint32_t len;
-	int64_t i; /* TJ_NUM value, TJ_BOOL 0/1 */
+	int64_t i;     /* TJ_NUM value, TJ_BOOL 0/1 */
 	int32_t child; /* first element/member, -1 when none */
 	int32_t next;  /* next sibling, -1 when last */
 };

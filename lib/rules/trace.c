@@ -39,7 +39,7 @@ static int digits(const char **p, int n, int *out)
 
 int rules_time_parse(const char *s, unsigned long long *ns)
 {
-	struct tm tm = { 0 };
+	struct tm tm = {0};
 	int y, mo, d, h, mi, se, frac = 0, fd = 0;
 	long long off = 0;
 	time_t t;
@@ -139,7 +139,9 @@ const char *rules_trace_reader_error(const struct rules_trace_reader *r)
 	return r ? r->err : "";
 }
 
-#define KIDS(doc, node) for (const struct tj_node *k = (node)->child >= 0 ? &(doc)->n[(node)->child] : NULL; k; k = k->next >= 0 ? &(doc)->n[k->next] : NULL)
+#define KIDS(doc, node)                                                                            \
+	for (const struct tj_node *k = (node)->child >= 0 ? &(doc)->n[(node)->child] : NULL; k;    \
+	     k = k->next >= 0 ? &(doc)->n[k->next] : NULL)
 
 static int set_value(struct rules_event *ev, const struct tj_doc *doc, const char *key,
 		     const struct tj_node *v, char *err, size_t errlen)
@@ -169,7 +171,8 @@ static int set_value(struct rules_event *ev, const struct tj_doc *doc, const cha
 			snprintf(err, errlen, "'%s' must be an array (parent first)", key);
 			return -EINVAL;
 		}
-		KIDS(doc, v) {
+		KIDS(doc, v)
+		{
 			if (i >= RULES_EVENT_MAX_ANC)
 				break;
 			while (ev->nanc <= i)
@@ -177,22 +180,24 @@ static int set_value(struct rules_event *ev, const struct tj_doc *doc, const cha
 			if (id == RULES_F_PROC_APID)
 				ev->anc_pid[i] = k->type == TJ_NUM ? k->i : 0;
 			else if (k->type == TJ_STR)
-				(id == RULES_F_PROC_ANAME ? ev->anc_name :
-				 id == RULES_F_PROC_AEXE  ? ev->anc_exe :
-							    ev->anc_exepath)[i] = k->s;
+				(id == RULES_F_PROC_ANAME  ? ev->anc_name
+				 : id == RULES_F_PROC_AEXE ? ev->anc_exe
+							   : ev->anc_exepath)[i] = k->s;
 			i++;
 		}
 		return 0;
 	}
 	if (id == RULES_F_PROC_ENV && v->type == TJ_ARR) {
 		KIDS(doc, v)
-			if (k->type == TJ_STR)
-				rules_event_push_env(ev, k->s);
+		if (k->type == TJ_STR)
+			rules_event_push_env(ev, k->s);
 		return 0;
 	}
 	if (id == RULES_F_CONTAINER_MOUNTS && v->type == TJ_ARR) {
-		KIDS(doc, v) {
-			const struct tj_node *src = tj_get(doc, k, "source"), *dst = tj_get(doc, k, "dest");
+		KIDS(doc, v)
+		{
+			const struct tj_node *src = tj_get(doc, k, "source"),
+					     *dst = tj_get(doc, k, "dest");
 
 			rules_event_push_mount(ev, src && src->type == TJ_STR ? src->s : NULL,
 					       dst && dst->type == TJ_STR ? dst->s : NULL);
@@ -201,8 +206,8 @@ static int set_value(struct rules_event *ev, const struct tj_doc *doc, const cha
 	}
 	if (id == RULES_F_FD_TYPES && v->type == TJ_ARR) {
 		KIDS(doc, v)
-			if (k->type == TJ_STR && ev->ntypes < RULES_EVENT_MAX_LIST)
-				ev->types[ev->ntypes++] = k->s;
+		if (k->type == TJ_STR && ev->ntypes < RULES_EVENT_MAX_LIST)
+			ev->types[ev->ntypes++] = k->s;
 		return 0;
 	}
 	if (id < 0) {
@@ -288,7 +293,8 @@ int rules_trace_parse_line(const char *line, struct rules_event *ev, void **stor
 		goto out;
 	}
 	if (fields) {
-		KIDS(&doc, fields) {
+		KIDS(&doc, fields)
+		{
 			if (set_value(ev, &doc, k->key, k, errbuf, errlen))
 				goto out;
 		}
@@ -358,7 +364,7 @@ static void str_or_null(struct rules_sbuf *b, const char *s)
 
 int rules_trace_write(FILE *f, const struct rules_event *ev)
 {
-	struct rules_sbuf b = { 0 };
+	struct rules_sbuf b = {0};
 	char tbuf[40], kbuf[300];
 	bool first = true;
 	int err = 0;
@@ -388,11 +394,12 @@ int rules_trace_write(FILE *f, const struct rules_event *ev)
 			rules_sbuf_json(&b, ev->v[i].s, ev->v[i].len);
 	}
 	if (ev->nanc) {
-		static const char *const names[] = { "proc.aname", "proc.aexe", "proc.aexepath" };
+		static const char *const names[] = {"proc.aname", "proc.aexe", "proc.aexepath"};
 
 		for (unsigned w = 0; w < 3; w++) {
-			const char *const *arr = w == 0 ? ev->anc_name : w == 1 ? ev->anc_exe :
-										 ev->anc_exepath;
+			const char *const *arr = w == 0	  ? ev->anc_name
+						 : w == 1 ? ev->anc_exe
+							  : ev->anc_exepath;
 			bool any = false;
 
 			for (unsigned i = 0; i < ev->nanc; i++)

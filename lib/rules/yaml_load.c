@@ -25,7 +25,8 @@ int rules_yaml_parse(const char *name, const char *text, size_t len, struct rule
 		if (!yaml_parser_load(&p, &doc)) {
 			rules_diags_add(d, name, (int)p.problem_mark.line + 1,
 					(int)p.problem_mark.column + 1, RULES_SEV_ERROR, NULL, NULL,
-					"invalid YAML: %s%s%s", p.problem ? p.problem : "syntax error",
+					"invalid YAML: %s%s%s",
+					p.problem ? p.problem : "syntax error",
 					p.context ? " " : "", p.context ? p.context : "");
 			err = -EINVAL;
 			break;
@@ -92,7 +93,7 @@ bool rules_yaml_is_null(const yaml_node_t *n)
 
 int rules_yaml_bool(const yaml_node_t *n, bool *out)
 {
-	static const char *const t[] = { "true", "yes", "on" }, *const f[] = { "false", "no", "off" };
+	static const char *const t[] = {"true", "yes", "on"}, *const f[] = {"false", "no", "off"};
 	const char *s = rules_yaml_scalar(n);
 
 	if (!s)

@@ -23,7 +23,8 @@ const char *sensor_rules_cli_usage(void)
 	       "  --dry-run           load and compile the -r rules, then exit\n"
 	       "  -L, --list          list the -r rules (name, priority, enabled, source)\n"
 	       "  --json              with -L: one JSON document\n"
-	       "  --replay TRACE      evaluate a recorded trace (JSON lines, docs/trace-format.md)\n"
+	       "  --replay TRACE      evaluate a recorded trace (JSON lines, "
+	       "docs/trace-format.md)\n"
 	       "                      against the -r rules and print the JSON alerts\n"
 	       "  --all-matches       with --replay: alert for every matching rule, not the first\n"
 	       "  --hostname NAME     with --replay: hostname in alerts (default: this host)\n";
@@ -81,12 +82,10 @@ static int list_rules(const struct rules_set *rs, bool json)
 			rules_set_rule_info(rs, i, &ri);
 			for (size_t k = 0; k < ri.ntags; k++)
 				json_array_append_new(tags, json_string(ri.tags[k]));
-			json_array_append_new(arr,
-					      json_pack("{s:s,s:s,s:b,s:s,s:o}", "name", ri.name,
-							"priority",
-							rules_priority_name(ri.priority, false),
-							"enabled", ri.enabled, "source", ri.source,
-							"tags", tags));
+			json_array_append_new(
+			    arr, json_pack("{s:s,s:s,s:b,s:s,s:o}", "name", ri.name, "priority",
+					   rules_priority_name(ri.priority, false), "enabled",
+					   ri.enabled, "source", ri.source, "tags", tags));
 		}
 		json_object_set_new(root, "rules", arr);
 		json_object_set_new(root, "hash", json_string(rules_set_hash(rs)));
@@ -180,15 +179,15 @@ out:
 int sensor_rules_cli_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "validate", no_argument, NULL, OPT_VALIDATE },
-		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
-		{ "list", no_argument, NULL, 'L' },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "replay", required_argument, NULL, OPT_REPLAY },
-		{ "all-matches", no_argument, NULL, OPT_ALL },
-		{ "hostname", required_argument, NULL, OPT_HOSTNAME },
-		{ "rules", required_argument, NULL, 'r' },
-		{ 0 },
+	    {"validate", no_argument, NULL, OPT_VALIDATE},
+	    {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+	    {"list", no_argument, NULL, 'L'},
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {"replay", required_argument, NULL, OPT_REPLAY},
+	    {"all-matches", no_argument, NULL, OPT_ALL},
+	    {"hostname", required_argument, NULL, OPT_HOSTNAME},
+	    {"rules", required_argument, NULL, 'r'},
+	    {0},
 	};
 	char **paths = calloc((size_t)argc + 1, sizeof(*paths));
 	bool validate = false, dry = false, list = false, json = false, all = false;
@@ -227,7 +226,8 @@ int sensor_rules_cli_main(int argc, char **argv)
 			hostname = optarg;
 			break;
 		default:
-			fprintf(stderr, "usage: vigil-sensor [options]\n%s", sensor_rules_cli_usage());
+			fprintf(stderr, "usage: vigil-sensor [options]\n%s",
+				sensor_rules_cli_usage());
 			goto out;
 		}
 	}

@@ -29,6 +29,7 @@
 struct options {
 	const char *kubeconfig;
 	char ns[64];
+	const char *watch_ns;
 	const char *metrics_addr;
 	const char *webhook_addr;
 	const char *webhook_cert, *webhook_key, *webhook_ca;
@@ -58,6 +59,7 @@ static void usage(FILE *f)
 		"  --kubeconfig FILE        kubeconfig (default: $KUBECONFIG, in-cluster, ~/.kube/config)\n"
 		"  --namespace NS           operator namespace: rules bundle, lease, webhook secret\n"
 		"                           (default: the service account's, else vigil-system)\n"
+		"  --watch-namespace NS     only reconcile RuleSets in NS (default: all namespaces)\n"
 		"  --metrics-addr ADDR      /healthz, /readyz, /metrics (default 127.0.0.1:8080)\n"
 		"  --webhook-addr ADDR      HTTPS admission webhook (default 127.0.0.1:9443)\n"
 		"  --webhook-cert FILE      serving certificate (PEM); with --webhook-key\n"
@@ -99,10 +101,11 @@ static int parse(int argc, char **argv, struct options *o)
 {
 	enum { O_KUBECONFIG = 256, O_NS, O_METRICS, O_WH_ADDR, O_WH_CERT, O_WH_KEY, O_WH_CA,
 	       O_WH_DIR, O_WH_SECRET, O_WH_URL, O_WH_SVC, O_NO_WH, O_LEADER, O_LEASE, O_ID,
-	       O_WORKERS, O_SYNC, O_LOG, O_VERSION };
+	       O_WORKERS, O_SYNC, O_LOG, O_VERSION, O_WATCH_NS };
 	static const struct option opts[] = {
 		{ "kubeconfig", required_argument, NULL, O_KUBECONFIG },
 		{ "namespace", required_argument, NULL, O_NS },
+		{ "watch-namespace", required_argument, NULL, O_WATCH_NS },
 		{ "metrics-addr", required_argument, NULL, O_METRICS },
 		{ "webhook-addr", required_argument, NULL, O_WH_ADDR },
 		{ "webhook-cert", required_argument, NULL, O_WH_CERT },
@@ -142,6 +145,7 @@ static int parse(int argc, char **argv, struct options *o)
 		switch (c) {
 		case O_KUBECONFIG: o->kubeconfig = optarg; break;
 		case O_NS: snprintf(o->ns, sizeof(o->ns), "%s", optarg); break;
+		case O_WATCH_NS: o->watch_ns = optarg; break;
 		case O_METRICS: o->metrics_addr = optarg; break;
 		case O_WH_ADDR: o->webhook_addr = optarg; break;
 		case O_WH_CERT: o->webhook_cert = optarg; break;
@@ -319,7 +323,8 @@ int main(int argc, char **argv)
 	metrics_describe(mx, "vigil_webhook_requests_total", "counter",
 			 "Admission reviews answered, by result.");
 	rc = rsctl_register(&(struct rsctl_opts){ .manager = a.m, .client = client, .events = ev,
-						  .ns = o.ns, .workers = o.workers },
+						  .ns = o.ns, .watch_ns = o.watch_ns,
+						  .workers = o.workers },
 			    &rs);
 	if (rc)
 		goto out;

@@ -193,7 +193,7 @@ def main():
         mport = free_port()
         log = open(os.path.join(tmp, "operator.log"), "w")
         op = subprocess.Popen([a.operator, "--kubeconfig", os.path.join(STATE, "kubeconfig"),
-                               "--namespace", NS, "--metrics-addr", "127.0.0.1:%d" % mport,
+                               "--namespace", NS, "--watch-namespace", NS, "--metrics-addr", "127.0.0.1:%d" % mport,
                                "--no-webhook"] + os.environ.get("VIGIL_BENCH_OPERATOR_ARGS", "").split(),
                               stdout=log, stderr=subprocess.STDOUT)
         t0 = time.monotonic()

@@ -28,7 +28,7 @@ free_port() {
 op_start() {
 	local name=$1 port=$2
 	shift 2
-	"$OP_BIN" --kubeconfig "$KUBECONFIG_OUT" --namespace $OPNS --metrics-addr "127.0.0.1:$port" \
+	"$OP_BIN" --kubeconfig "$KUBECONFIG_OUT" --namespace $OPNS --watch-namespace $OPNS --metrics-addr "127.0.0.1:$port" \
 		--webhook-cert-dir "$OP_TMP/certs-$name" --identity "e2e-$name" "$@" \
 		>>"$OP_TMP/$name.log" 2>&1 &
 	echo $! >"$OP_TMP/$name.pid"
@@ -65,10 +65,13 @@ rs_accepted() { [ "$(rs_cond "$1" Accepted)" = "$2" ]; }
 # bundle_key_has TEXT: some file of the bundle ConfigMap contains TEXT.
 bundle_has() { kc -n $OPNS get configmap vigil-rules -o json 2>/dev/null | grep -qF -- "$1"; }
 
-# ruleset NAME ORDER RULES_TEXT: prints a RuleSet manifest.
+# ruleset NAME ORDER RULES_TEXT [NODE_LABEL=VALUE]: prints a RuleSet manifest (with a nodeSelector
+# when the fourth argument is given).
 ruleset() {
-	printf 'apiVersion: vigil.dev/v1alpha1\nkind: RuleSet\nmetadata:\n  name: %s\n  namespace: %s\nspec:\n  order: %s\n  rules: |\n' \
+	printf 'apiVersion: vigil.dev/v1alpha1\nkind: RuleSet\nmetadata:\n  name: %s\n  namespace: %s\nspec:\n  order: %s\n' \
 		"$1" $OPNS "$2"
+	[ -z "${4:-}" ] || printf '  nodeSelector:\n    %s: "%s"\n' "${4%%=*}" "${4#*=}"
+	printf '  rules: |\n'
 	printf '%s\n' "$3" | sed 's/^/    /'
 }
 

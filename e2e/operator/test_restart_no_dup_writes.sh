@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The operator killed (SIGKILL) and started again converges without writing anything: status,
 # bundle and webhook configuration are already right, so no PATCH/PUT/POST happens.
+# The RuleSets select no node (vigil.dev/e2e-restart=none), so SensorNodes that other tests create
+# meanwhile in the shared cluster do not legitimately change their appliedNodes.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -9,9 +11,9 @@ op_start a "$port" --no-webhook
 eventually 30 "operator ready" op_ready "$port"
 for i in 1 2 3; do
 	ruleset "e2e-rs$i" $((i * 10)) "- macro: m_restart_$i
-  condition: proc.name = p$i" | kc apply -f - >/dev/null
+  condition: proc.name = p$i" vigil.dev/e2e-restart=none | kc apply -f - >/dev/null
 done
-ruleset e2e-rsbad 40 "$BAD_RULES" | kc apply -f - >/dev/null || fail "apply broken RuleSet"
+ruleset e2e-rsbad 40 "$BAD_RULES" vigil.dev/e2e-restart=none | kc apply -f - >/dev/null || fail "apply broken RuleSet"
 for i in 1 2 3; do eventually 15 "e2e-rs$i Accepted" rs_accepted "e2e-rs$i" True; done
 eventually 15 "e2e-rsbad Accepted=False" rs_accepted e2e-rsbad False
 eventually 15 "bundle holds all three" bundle_has m_restart_3

@@ -40,6 +40,7 @@ struct rsctl {
 	struct kube_client *client;
 	struct evrec *events;
 	char *ns;
+	char *watch_ns;
 	char cm_field[128];
 	struct ctl_source s_rs, s_cm, s_sn;
 
@@ -749,6 +750,7 @@ int rsctl_register(const struct rsctl_opts *o, struct rsctl **out)
 	r->client = o->client;
 	r->events = o->events;
 	r->ns = strdup(o->ns);
+	r->watch_ns = o->watch_ns && *o->watch_ns ? strdup(o->watch_ns) : NULL;
 	r->memo = calloc(MEMO_MAX, sizeof(*r->memo));
 	pthread_mutex_init(&r->memo_lock, NULL);
 	pthread_mutex_init(&r->bundle_lock, NULL);
@@ -759,7 +761,7 @@ int rsctl_register(const struct rsctl_opts *o, struct rsctl **out)
 		return -ENOMEM;
 	}
 	snprintf(r->cm_field, sizeof(r->cm_field), "metadata.name=%s", BUNDLE_CONFIGMAP);
-	r->s_rs = (struct ctl_source){ .res = &kube_res_rulesets };
+	r->s_rs = (struct ctl_source){ .res = &kube_res_rulesets, .ns = r->watch_ns };
 	r->s_cm = (struct ctl_source){ .res = &kube_res_configmaps, .ns = r->ns,
 				       .field_selector = r->cm_field };
 	r->s_sn = (struct ctl_source){ .res = &kube_res_sensornodes,
@@ -805,5 +807,6 @@ void rsctl_free(struct rsctl *r)
 	pthread_mutex_destroy(&r->sel_lock);
 	pthread_mutex_destroy(&r->applied_lock);
 	free(r->ns);
+	free(r->watch_ns);
 	free(r);
 }

@@ -32,6 +32,7 @@ struct rsctl_opts {
 	struct kube_client *client;  /* borrowed */
 	struct evrec *events;	     /* borrowed, may be NULL */
 	const char *ns;		     /* operator namespace, where the bundle lives (copied) */
+	const char *watch_ns;	     /* only RuleSets of this namespace; NULL/"" = all (copied) */
 	int workers;		     /* [2] */
 };
 

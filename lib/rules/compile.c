@@ -1156,8 +1156,10 @@ static int build_gidx(struct rules_set *rs, unsigned t)
 			if (all && !known && gi->nfields == RULES_GIDX_MAX_FIELDS)
 				all = false;
 		}
-		if (!all)
+		if (!all) {
+			gi->always[p >> 6] |= 1ULL << (p & 63);
 			continue;
+		}
 		for (uint32_t g = 0; g < r->nguards; g++) {
 			const struct rules_cx *x = r->guards[g];
 			bool known = false;

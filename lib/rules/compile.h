@@ -126,6 +126,7 @@ struct rules_gidx {
 	uint16_t fields[RULES_GIDX_MAX_FIELDS];
 	uint32_t nfields;
 	uint8_t *indexed; /* per position: 1 when the rule's guards are all in the map */
+	uint64_t always[RULES_GIDX_MAX_POS / 64]; /* positions not decided by the map */
 };
 
 struct rules_set {

@@ -443,6 +443,21 @@ bool rules_cx_eval(const struct rules_cx *x, struct rules_eval_ctx *ctx)
 	}
 }
 
+/* One rule: its guards (unless the guard index already passed them), then its tree. */
+static inline bool eval_rule(const struct rules_crule *cr, struct rules_eval_ctx *ctx,
+			     bool guards_passed)
+{
+	if (!guards_passed && cr->nguards) {
+		bool pass = false;
+
+		for (uint32_t g = 0; g < cr->nguards && !pass; g++)
+			pass = eval_cmp(cr->guards[g], ctx);
+		if (!pass)
+			return false;
+	}
+	return rules_cx_eval(cr->cx, ctx);
+}
+
 size_t rules_set_eval(const struct rules_set *rs, const struct rules_event *ev, bool all,
 		      size_t *hits, size_t max)
 {
@@ -493,22 +508,40 @@ size_t rules_set_eval(const struct rules_set *rs, const struct rules_event *ev, 
 			}
 		}
 	}
+	if (gi) {
+		/* candidates: rules the map passed plus rules it can't decide, in order */
+		uint32_t np = rs->nindex[t] < RULES_GIDX_MAX_POS ? rs->nindex[t] : RULES_GIDX_MAX_POS;
+
+		for (uint32_t w = 0; w < (np + 63) / 64; w++) {
+			uint64_t cand = pass[w] | gi->always[w];
+
+			while (cand) {
+				uint32_t i = w * 64 + (uint32_t)__builtin_ctzll(cand);
+				uint32_t r = rs->index[t][i];
+
+				cand &= cand - 1;
+				if (eval_rule(&rs->rules[r], &ctx, gi->indexed[i])) {
+					hits[n++] = r;
+					if (!all || n == max)
+						return n;
+				}
+			}
+		}
+		for (uint32_t i = np; i < rs->nindex[t]; i++) {
+			uint32_t r = rs->index[t][i];
+
+			if (eval_rule(&rs->rules[r], &ctx, false)) {
+				hits[n++] = r;
+				if (!all || n == max)
+					return n;
+			}
+		}
+		return n;
+	}
 	for (uint32_t i = 0; i < rs->nindex[t]; i++) {
 		uint32_t r = rs->index[t][i];
 
-		if (gi && i < RULES_GIDX_MAX_POS && gi->indexed[i]) {
-			if (!((pass[i >> 6] >> (i & 63)) & 1))
-				continue;
-		} else if (rs->rules[r].nguards) {
-			const struct rules_crule *cr = &rs->rules[r];
-			bool pass = false;
-
-			for (uint32_t g = 0; g < cr->nguards && !pass; g++)
-				pass = eval_cmp(cr->guards[g], &ctx);
-			if (!pass)
-				continue;
-		}
-		if (rules_cx_eval(rs->rules[r].cx, &ctx)) {
+		if (eval_rule(&rs->rules[r], &ctx, false)) {
 			hits[n++] = r;
 			if (!all || n == max)
 				break;

@@ -396,6 +396,35 @@ static void test_yaml_errors(void **state)
 	rules_diags_free(d);
 }
 
+static void test_diag_order_and_plugins(void **state)
+{
+	const char *y = "- required_plugin_versions:\n  - name: container\n    version: 0.4.0\n"
+			"- rule: r\n  desc: d\n  condition: proc.nme = x\n  output: o\n"
+			"  priority: INFO\n- list: l\n  items: cp\n";
+	const char *ok = "- required_plugin_versions:\n  - name: container\n    version: 0.4.0\n"
+			 "  - name: k8saudit\n    version: 0.7.0\n";
+	struct rules_set *rs = NULL;
+	struct rules_diags *d = NULL;
+	const char *name, *version;
+
+	assert_int_equal(rt_load(y, &rs, &d), -EINVAL);
+	assert_int_equal(rules_diags_errors(d), 2);
+	/* compile errors (line 6) come before later item errors (line 10): sorted by position */
+	assert_int_equal(rules_diags_get(d, 0)->line, 6);
+	assert_int_equal(rules_diags_get(d, 1)->line, 10);
+	rules_diags_free(d);
+
+	assert_int_equal(rt_load(ok, &rs, &d), 0);
+	assert_int_equal(rules_set_plugin(rs, 0, &name, &version), 0);
+	assert_string_equal(name, "container");
+	assert_string_equal(version, "0.4.0");
+	assert_int_equal(rules_set_plugin(rs, 1, &name, &version), 0);
+	assert_string_equal(name, "k8saudit");
+	assert_int_equal(rules_set_plugin(rs, 2, &name, &version), -ERANGE);
+	rules_set_free(rs);
+	rules_diags_free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -411,6 +440,7 @@ int main(void)
 	    cmocka_unit_test(test_index_and_first_match),
 	    cmocka_unit_test(test_multi_file_and_hash),
 	    cmocka_unit_test(test_yaml_errors),
+	    cmocka_unit_test(test_diag_order_and_plugins),
 	};
 	return cmocka_run_group_tests_name("rules_cond", tests, NULL, NULL);
 }

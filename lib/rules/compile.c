@@ -1241,6 +1241,25 @@ int rules_compile(struct rules_items *it, struct rules_diags *d, struct rules_se
 	}
 	if (c.nomem || build_index(rs))
 		goto out;
+	rs->plugin_names = rules_arena_alloc(rs->a, sizeof(char *) * (it->nplugins + 1));
+	rs->plugin_versions = rules_arena_alloc(rs->a, sizeof(char *) * (it->nplugins + 1));
+	if (!rs->plugin_names || !rs->plugin_versions)
+		goto out;
+	for (size_t i = 0; i < it->nplugins; i++) {
+		size_t k;
+
+		for (k = 0; k < rs->nplugins; k++)
+			if (!strcmp(rs->plugin_names[k], it->plugins[i].name))
+				break;
+		if (k == rs->nplugins) {
+			rs->plugin_names[k] = rules_arena_strdup(rs->a, it->plugins[i].name);
+			rs->nplugins++;
+		}
+		/* the last file's requirement wins, as a later file overrides an earlier one */
+		rs->plugin_versions[k] = rules_arena_strdup(rs->a, it->plugins[i].version);
+		if (!rs->plugin_names[k] || !rs->plugin_versions[k])
+			goto out;
+	}
 	err = 0;
 out:
 	free(c.ms);

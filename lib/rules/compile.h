@@ -138,7 +138,9 @@ struct rules_set {
 	uint32_t *index[RULES_EVT__COUNT];
 	uint32_t nindex[RULES_EVT__COUNT];
 	struct rules_gidx *gidx[RULES_EVT__COUNT];
-	size_t nmemo; /* memo slots used (macros) */
+	size_t nmemo;				      /* memo slots used (macros) */
+	const char **plugin_names, **plugin_versions; /* required_plugin_versions, deduplicated */
+	size_t nplugins;
 	regex_t **regexes;
 	size_t nregexes, capregexes;
 	char hash[65];

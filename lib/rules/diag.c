@@ -101,3 +101,32 @@ void rules_diags_print(const struct rules_diags *d, FILE *f)
 		fprintf(f, "%s\n", x->message);
 	}
 }
+
+static size_t file_rank(const char *file, const char *const *names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (names[i] && !strcmp(names[i], file))
+			return i;
+	return n;
+}
+
+void rules_diags_sort(struct rules_diags *d, const char *const *names, size_t n)
+{
+	/* insertion sort: lists are short and mostly ordered already */
+	for (size_t i = 1; d && i < d->n; i++) {
+		struct rules_diag x = d->v[i];
+		size_t rx = file_rank(x.file, names, n), j = i;
+
+		while (j > 0) {
+			const struct rules_diag *y = &d->v[j - 1];
+			size_t ry = file_rank(y->file, names, n);
+
+			if (ry < rx || (ry == rx && (y->line < x.line ||
+						     (y->line == x.line && y->col <= x.col))))
+				break;
+			d->v[j] = d->v[j - 1];
+			j--;
+		}
+		d->v[j] = x;
+	}
+}

@@ -15,4 +15,7 @@ int rules_diags_add(struct rules_diags *d, const char *file, int line, int col,
 		    enum rules_severity sev, const char *kind, const char *name, const char *fmt,
 		    ...) __attribute__((format(printf, 8, 9)));
 
+/* Sorts stably by file (in the order of names[0..n), others last), then line, then column. */
+void rules_diags_sort(struct rules_diags *d, const char *const *names, size_t n);
+
 #endif

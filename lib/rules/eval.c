@@ -510,7 +510,8 @@ size_t rules_set_eval(const struct rules_set *rs, const struct rules_event *ev, 
 	}
 	if (gi) {
 		/* candidates: rules the map passed plus rules it can't decide, in order */
-		uint32_t np = rs->nindex[t] < RULES_GIDX_MAX_POS ? rs->nindex[t] : RULES_GIDX_MAX_POS;
+		uint32_t np =
+		    rs->nindex[t] < RULES_GIDX_MAX_POS ? rs->nindex[t] : RULES_GIDX_MAX_POS;
 
 		for (uint32_t w = 0; w < (np + 63) / 64; w++) {
 			uint64_t cand = pass[w] | gi->always[w];

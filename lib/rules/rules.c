@@ -78,6 +78,18 @@ int rules_load_buffers(const struct rules_input *in, size_t n, struct rules_set 
 	if (err)
 		goto out;
 	hash_inputs(in, n, rs->hash);
+	{
+		const char **names = calloc(n ? n : 1, sizeof(*names));
+
+		if (!names) {
+			err = -ENOMEM;
+			goto out;
+		}
+		for (size_t i = 0; i < n; i++)
+			names[i] = in[i].name;
+		rules_diags_sort(d, names, n);
+		free(names);
+	}
 	if (rules_diags_errors(d)) {
 		err = -EINVAL;
 		goto out;
@@ -315,4 +327,13 @@ long rules_set_find(const struct rules_set *rs, const char *name)
 size_t rules_set_memory(const struct rules_set *rs)
 {
 	return rs ? rules_arena_used(rs->a) + sizeof(*rs) : 0;
+}
+
+int rules_set_plugin(const struct rules_set *rs, size_t i, const char **name, const char **version)
+{
+	if (!rs || i >= rs->nplugins)
+		return -ERANGE;
+	*name = rs->plugin_names[i];
+	*version = rs->plugin_versions[i];
+	return 0;
 }

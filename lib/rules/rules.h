@@ -114,6 +114,10 @@ int rules_set_rule_info(const struct rules_set *rs, size_t i, struct rules_info 
 /* Index of the rule called name, or -1. */
 long rules_set_find(const struct rules_set *rs, const char *name);
 
+/* required_plugin_versions entry i (accepted and reported, not enforced): *name and *version
+ * are owned by the set. 0 or -ERANGE. */
+int rules_set_plugin(const struct rules_set *rs, size_t i, const char **name, const char **version);
+
 /* Bytes held by the compiled set (arena, tables, texts). */
 size_t rules_set_memory(const struct rules_set *rs);
 

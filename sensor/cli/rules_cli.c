@@ -88,6 +88,15 @@ static int list_rules(const struct rules_set *rs, bool json)
 					   ri.enabled, "source", ri.source, "tags", tags));
 		}
 		json_object_set_new(root, "rules", arr);
+		{
+			json_t *pl = json_array();
+			const char *pn, *pv;
+
+			for (size_t i = 0; rules_set_plugin(rs, i, &pn, &pv) == 0; i++)
+				json_array_append_new(
+				    pl, json_pack("{s:s,s:s}", "name", pn, "version", pv));
+			json_object_set_new(root, "required_plugin_versions", pl);
+		}
 		json_object_set_new(root, "hash", json_string(rules_set_hash(rs)));
 		json_object_set_new(root, "engine_version", json_string(RULES_ENGINE_VERSION));
 		text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -240,9 +249,14 @@ int sensor_rules_cli_main(int argc, char **argv)
 			goto out;
 		}
 		rc = load(paths, npaths, &rs, false) ? 1 : 0;
-		if (!rc)
+		if (!rc) {
+			const char *pn, *pv;
+
 			printf("valid: %zu rule(s), hash %s\n", rules_set_count(rs),
 			       rules_set_hash(rs));
+			for (size_t i = 0; rules_set_plugin(rs, i, &pn, &pv) == 0; i++)
+				printf("requires plugin %s >= %s (not enforced)\n", pn, pv);
+		}
 		goto out;
 	}
 	if (optind < argc) {

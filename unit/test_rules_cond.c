@@ -396,6 +396,35 @@ static void test_yaml_errors(void **state)
 	rules_diags_free(d);
 }
 
+static void test_warn_evttypes(void **state)
+{
+	struct rules_set *rs = NULL;
+	struct rules_diags *d = NULL;
+
+	assert_int_equal(rt_load("- rule: r\n  desc: d\n  condition: proc.name = a\n  output: o\n"
+				 "  priority: INFO\n",
+				 &rs, &d),
+			 0);
+	assert_true(rt_find(d, RULES_SEV_WARNING, "does not restrict evt.type") >= 0);
+	rules_set_free(rs);
+	rules_diags_free(d);
+	assert_int_equal(rt_load("- rule: r\n  desc: d\n  condition: proc.name = a\n  output: o\n"
+				 "  priority: INFO\n  warn_evttypes: false\n",
+				 &rs, &d),
+			 0);
+	assert_int_equal(rules_diags_warnings(d), 0);
+	rules_set_free(rs);
+	rules_diags_free(d);
+	assert_int_equal(
+	    rt_load("- rule: r\n  desc: d\n  condition: evt.type != open and proc.name = a\n"
+		    "  output: o\n  priority: INFO\n",
+		    &rs, &d),
+	    0);
+	assert_int_equal(rules_diags_warnings(d), 0);
+	rules_set_free(rs);
+	rules_diags_free(d);
+}
+
 static void test_diag_order_and_plugins(void **state)
 {
 	const char *y = "- required_plugin_versions:\n  - name: container\n    version: 0.4.0\n"
@@ -440,6 +469,7 @@ int main(void)
 	    cmocka_unit_test(test_index_and_first_match),
 	    cmocka_unit_test(test_multi_file_and_hash),
 	    cmocka_unit_test(test_yaml_errors),
+	    cmocka_unit_test(test_warn_evttypes),
 	    cmocka_unit_test(test_diag_order_and_plugins),
 	};
 	return cmocka_run_group_tests_name("rules_cond", tests, NULL, NULL);

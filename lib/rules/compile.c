@@ -1055,7 +1055,19 @@ static void compile_rule(struct cctx *c, const struct rules_rule_item *r, struct
 
 		struct guardset g;
 
+		bool every = true;
+
 		mask_of(cr->cx, cr->evmask, &exact);
+		for (int i = 0; i < RULES_EVW; i++)
+			every = every && cr->evmask[i] == ~0ULL;
+		if (every && r->warn_evttypes) {
+			struct rules_pos p = r->cond.segs[0].pos;
+
+			report(
+			    c, RULES_SEV_WARNING, "rule", r->name, &p,
+			    "condition does not restrict evt.type: the rule is evaluated for every "
+			    "event (set warn_evttypes: false to silence)");
+		}
 		g = guard_of(cr->cx);
 		if (g.ok) {
 			memcpy(cr->guards, g.c, g.n * sizeof(g.c[0]));

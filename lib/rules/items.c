@@ -894,6 +894,7 @@ static void rule_item(struct ctx *c)
 	fresh.enabled = true;
 	fresh.source = "syscall";
 	fresh.priority = -1;
+	fresh.warn_evttypes = true;
 	{
 		static const char *const required[] = {"condition", "output", "desc", "priority"};
 		bool bad = false;

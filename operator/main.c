@@ -50,37 +50,41 @@ static atomic_bool lost_lease;
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: vigil-operator [options]\n"
-		"\n"
-		"Keeps a fleet of vigil-sensor pods watching every node through rule changes and\n"
-		"driver upgrades (custom resources RuleSet, SensorFleet, SensorNode; vigil.dev/v1alpha1).\n"
-		"\n"
-		"  --kubeconfig FILE        kubeconfig (default: $KUBECONFIG, in-cluster, ~/.kube/config)\n"
-		"  --namespace NS           operator namespace: rules bundle, lease, webhook secret\n"
-		"                           (default: the service account's, else vigil-system)\n"
-		"  --watch-namespace NS     only reconcile RuleSets in NS (default: all namespaces)\n"
-		"  --metrics-addr ADDR      /healthz, /readyz, /metrics (default 127.0.0.1:8080)\n"
-		"  --webhook-addr ADDR      HTTPS admission webhook (default 127.0.0.1:9443)\n"
-		"  --webhook-cert FILE      serving certificate (PEM); with --webhook-key\n"
-		"  --webhook-key FILE       its private key\n"
-		"  --webhook-ca FILE        CA bundle for caBundle (default: the certificate)\n"
-		"  --webhook-cert-dir DIR   where generated certificates go\n"
-		"                           (default /tmp/vigil-operator-<identity>)\n"
-		"  --webhook-secret NAME    Secret sharing the generated certificate between replicas\n"
-		"                           (default vigil-webhook-tls; \"\" generates locally only)\n"
-		"  --webhook-url-base URL   API server calls URL/validate-rulesets (local clusters,\n"
-		"                           e.g. https://127.0.0.1:9443); default: the Service\n"
-		"  --webhook-service NAME   Service in front of the webhook (default vigil-webhook)\n"
-		"  --no-webhook             neither serve the webhook nor manage its configuration\n"
-		"  --leader-elect           run only while holding the Lease (for several replicas)\n"
-		"  --lease-name NAME        Lease name (default vigil-operator)\n"
-		"  --identity ID            this replica in the Lease (default hostname_pid)\n"
-		"  --workers N              RuleSet workers (default 2)\n"
-		"  --sync-timeout S         give up when caches do not sync in S seconds (default 120)\n"
-		"  --log-level LEVEL        debug, info, warn, error (default info)\n"
-		"  --version                print the version and exit\n"
-		"  -h, --help               this text\n");
+	fprintf(
+	    f,
+	    "usage: vigil-operator [options]\n"
+	    "\n"
+	    "Keeps a fleet of vigil-sensor pods watching every node through rule changes and\n"
+	    "driver upgrades (custom resources RuleSet, SensorFleet, SensorNode; "
+	    "vigil.dev/v1alpha1).\n"
+	    "\n"
+	    "  --kubeconfig FILE        kubeconfig (default: $KUBECONFIG, in-cluster, "
+	    "~/.kube/config)\n"
+	    "  --namespace NS           operator namespace: rules bundle, lease, webhook secret\n"
+	    "                           (default: the service account's, else vigil-system)\n"
+	    "  --watch-namespace NS     only reconcile RuleSets in NS (default: all namespaces)\n"
+	    "  --metrics-addr ADDR      /healthz, /readyz, /metrics (default 127.0.0.1:8080)\n"
+	    "  --webhook-addr ADDR      HTTPS admission webhook (default 127.0.0.1:9443)\n"
+	    "  --webhook-cert FILE      serving certificate (PEM); with --webhook-key\n"
+	    "  --webhook-key FILE       its private key\n"
+	    "  --webhook-ca FILE        CA bundle for caBundle (default: the certificate)\n"
+	    "  --webhook-cert-dir DIR   where generated certificates go\n"
+	    "                           (default /tmp/vigil-operator-<identity>)\n"
+	    "  --webhook-secret NAME    Secret sharing the generated certificate between replicas\n"
+	    "                           (default vigil-webhook-tls; \"\" generates locally only)\n"
+	    "  --webhook-url-base URL   API server calls URL/validate-rulesets (local clusters,\n"
+	    "                           e.g. https://127.0.0.1:9443); default: the Service\n"
+	    "  --webhook-service NAME   Service in front of the webhook (default vigil-webhook)\n"
+	    "  --no-webhook             neither serve the webhook nor manage its configuration\n"
+	    "  --leader-elect           run only while holding the Lease (for several replicas)\n"
+	    "  --lease-name NAME        Lease name (default vigil-operator)\n"
+	    "  --identity ID            this replica in the Lease (default hostname_pid)\n"
+	    "  --workers N              RuleSet workers (default 2)\n"
+	    "  --sync-timeout S         give up when caches do not sync in S seconds (default "
+	    "120)\n"
+	    "  --log-level LEVEL        debug, info, warn, error (default info)\n"
+	    "  --version                print the version and exit\n"
+	    "  -h, --help               this text\n");
 }
 
 static void default_namespace(char *ns, size_t len)
@@ -99,32 +103,51 @@ static void default_namespace(char *ns, size_t len)
 
 static int parse(int argc, char **argv, struct options *o)
 {
-	enum { O_KUBECONFIG = 256, O_NS, O_METRICS, O_WH_ADDR, O_WH_CERT, O_WH_KEY, O_WH_CA,
-	       O_WH_DIR, O_WH_SECRET, O_WH_URL, O_WH_SVC, O_NO_WH, O_LEADER, O_LEASE, O_ID,
-	       O_WORKERS, O_SYNC, O_LOG, O_VERSION, O_WATCH_NS };
+	enum {
+		O_KUBECONFIG = 256,
+		O_NS,
+		O_METRICS,
+		O_WH_ADDR,
+		O_WH_CERT,
+		O_WH_KEY,
+		O_WH_CA,
+		O_WH_DIR,
+		O_WH_SECRET,
+		O_WH_URL,
+		O_WH_SVC,
+		O_NO_WH,
+		O_LEADER,
+		O_LEASE,
+		O_ID,
+		O_WORKERS,
+		O_SYNC,
+		O_LOG,
+		O_VERSION,
+		O_WATCH_NS
+	};
 	static const struct option opts[] = {
-		{ "kubeconfig", required_argument, NULL, O_KUBECONFIG },
-		{ "namespace", required_argument, NULL, O_NS },
-		{ "watch-namespace", required_argument, NULL, O_WATCH_NS },
-		{ "metrics-addr", required_argument, NULL, O_METRICS },
-		{ "webhook-addr", required_argument, NULL, O_WH_ADDR },
-		{ "webhook-cert", required_argument, NULL, O_WH_CERT },
-		{ "webhook-key", required_argument, NULL, O_WH_KEY },
-		{ "webhook-ca", required_argument, NULL, O_WH_CA },
-		{ "webhook-cert-dir", required_argument, NULL, O_WH_DIR },
-		{ "webhook-secret", required_argument, NULL, O_WH_SECRET },
-		{ "webhook-url-base", required_argument, NULL, O_WH_URL },
-		{ "webhook-service", required_argument, NULL, O_WH_SVC },
-		{ "no-webhook", no_argument, NULL, O_NO_WH },
-		{ "leader-elect", no_argument, NULL, O_LEADER },
-		{ "lease-name", required_argument, NULL, O_LEASE },
-		{ "identity", required_argument, NULL, O_ID },
-		{ "workers", required_argument, NULL, O_WORKERS },
-		{ "sync-timeout", required_argument, NULL, O_SYNC },
-		{ "log-level", required_argument, NULL, O_LOG },
-		{ "version", no_argument, NULL, O_VERSION },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
+	    {"kubeconfig", required_argument, NULL, O_KUBECONFIG},
+	    {"namespace", required_argument, NULL, O_NS},
+	    {"watch-namespace", required_argument, NULL, O_WATCH_NS},
+	    {"metrics-addr", required_argument, NULL, O_METRICS},
+	    {"webhook-addr", required_argument, NULL, O_WH_ADDR},
+	    {"webhook-cert", required_argument, NULL, O_WH_CERT},
+	    {"webhook-key", required_argument, NULL, O_WH_KEY},
+	    {"webhook-ca", required_argument, NULL, O_WH_CA},
+	    {"webhook-cert-dir", required_argument, NULL, O_WH_DIR},
+	    {"webhook-secret", required_argument, NULL, O_WH_SECRET},
+	    {"webhook-url-base", required_argument, NULL, O_WH_URL},
+	    {"webhook-service", required_argument, NULL, O_WH_SVC},
+	    {"no-webhook", no_argument, NULL, O_NO_WH},
+	    {"leader-elect", no_argument, NULL, O_LEADER},
+	    {"lease-name", required_argument, NULL, O_LEASE},
+	    {"identity", required_argument, NULL, O_ID},
+	    {"workers", required_argument, NULL, O_WORKERS},
+	    {"sync-timeout", required_argument, NULL, O_SYNC},
+	    {"log-level", required_argument, NULL, O_LOG},
+	    {"version", no_argument, NULL, O_VERSION},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	enum vlog_level lvl;
 	char host[64] = "vigil-operator";
@@ -143,24 +166,60 @@ static int parse(int argc, char **argv, struct options *o)
 	snprintf(o->identity, sizeof(o->identity), "%s_%d", host, (int)getpid());
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case O_KUBECONFIG: o->kubeconfig = optarg; break;
-		case O_NS: snprintf(o->ns, sizeof(o->ns), "%s", optarg); break;
-		case O_WATCH_NS: o->watch_ns = optarg; break;
-		case O_METRICS: o->metrics_addr = optarg; break;
-		case O_WH_ADDR: o->webhook_addr = optarg; break;
-		case O_WH_CERT: o->webhook_cert = optarg; break;
-		case O_WH_KEY: o->webhook_key = optarg; break;
-		case O_WH_CA: o->webhook_ca = optarg; break;
-		case O_WH_DIR: snprintf(o->webhook_cert_dir, sizeof(o->webhook_cert_dir), "%s", optarg); break;
-		case O_WH_SECRET: o->webhook_secret = optarg; break;
-		case O_WH_URL: o->webhook_url_base = optarg; break;
-		case O_WH_SVC: o->webhook_service = optarg; break;
-		case O_NO_WH: o->no_webhook = true; break;
-		case O_LEADER: o->leader_elect = true; break;
-		case O_LEASE: o->lease_name = optarg; break;
-		case O_ID: snprintf(o->identity, sizeof(o->identity), "%s", optarg); break;
-		case O_WORKERS: o->workers = atoi(optarg); break;
-		case O_SYNC: o->sync_timeout_s = atoi(optarg); break;
+		case O_KUBECONFIG:
+			o->kubeconfig = optarg;
+			break;
+		case O_NS:
+			snprintf(o->ns, sizeof(o->ns), "%s", optarg);
+			break;
+		case O_WATCH_NS:
+			o->watch_ns = optarg;
+			break;
+		case O_METRICS:
+			o->metrics_addr = optarg;
+			break;
+		case O_WH_ADDR:
+			o->webhook_addr = optarg;
+			break;
+		case O_WH_CERT:
+			o->webhook_cert = optarg;
+			break;
+		case O_WH_KEY:
+			o->webhook_key = optarg;
+			break;
+		case O_WH_CA:
+			o->webhook_ca = optarg;
+			break;
+		case O_WH_DIR:
+			snprintf(o->webhook_cert_dir, sizeof(o->webhook_cert_dir), "%s", optarg);
+			break;
+		case O_WH_SECRET:
+			o->webhook_secret = optarg;
+			break;
+		case O_WH_URL:
+			o->webhook_url_base = optarg;
+			break;
+		case O_WH_SVC:
+			o->webhook_service = optarg;
+			break;
+		case O_NO_WH:
+			o->no_webhook = true;
+			break;
+		case O_LEADER:
+			o->leader_elect = true;
+			break;
+		case O_LEASE:
+			o->lease_name = optarg;
+			break;
+		case O_ID:
+			snprintf(o->identity, sizeof(o->identity), "%s", optarg);
+			break;
+		case O_WORKERS:
+			o->workers = atoi(optarg);
+			break;
+		case O_SYNC:
+			o->sync_timeout_s = atoi(optarg);
+			break;
 		case O_LOG:
 			if (vlog_parse_level(optarg, &lvl)) {
 				fprintf(stderr, "vigil-operator: bad --log-level '%s'\n", optarg);
@@ -168,9 +227,15 @@ static int parse(int argc, char **argv, struct options *o)
 			}
 			vlog_set_level(lvl);
 			break;
-		case O_VERSION: printf("%s\n", VIGIL_VERSION); return 1;
-		case 'h': usage(stdout); return 1;
-		default: usage(stderr); return 2;
+		case O_VERSION:
+			printf("%s\n", VIGIL_VERSION);
+			return 1;
+		case 'h':
+			usage(stdout);
+			return 1;
+		default:
+			usage(stderr);
+			return 2;
 		}
 	}
 	if (optind < argc || (!o->webhook_cert != !o->webhook_key)) {
@@ -227,9 +292,13 @@ static int start_webhook(struct app *a, struct kube_client *client, struct metri
 			 struct rsctl *rs)
 {
 	struct options *o = a->o;
-	struct webhook_opts wo = { .addr = o->webhook_addr, .service_ns = o->ns,
-				   .service_name = o->webhook_service, .validate = rsctl_validate,
-				   .ctx = rs, .metrics = mx, .cert_dir = o->webhook_cert_dir };
+	struct webhook_opts wo = {.addr = o->webhook_addr,
+				  .service_ns = o->ns,
+				  .service_name = o->webhook_service,
+				  .validate = rsctl_validate,
+				  .ctx = rs,
+				  .metrics = mx,
+				  .cert_dir = o->webhook_cert_dir};
 	char cert[300], key[300], ca[300];
 	int err;
 
@@ -239,10 +308,14 @@ static int start_webhook(struct app *a, struct kube_client *client, struct metri
 		wo.ca_file = o->webhook_ca;
 	} else if (o->webhook_secret && o->webhook_secret[0]) {
 		char svc[160], svc_ns[160], svc_full[200];
-		const char *dns[3] = { svc_ns, svc_full, "localhost" };
-		const char *ips[1] = { "127.0.0.1" };
-		struct certgen_opts co = { .dir = o->webhook_cert_dir, .common_name = svc,
-					   .dns_names = dns, .ndns = 3, .ips = ips, .nips = 1 };
+		const char *dns[3] = {svc_ns, svc_full, "localhost"};
+		const char *ips[1] = {"127.0.0.1"};
+		struct certgen_opts co = {.dir = o->webhook_cert_dir,
+					  .common_name = svc,
+					  .dns_names = dns,
+					  .ndns = 3,
+					  .ips = ips,
+					  .nips = 1};
 
 		snprintf(svc, sizeof(svc), "%s.%s.svc", o->webhook_service, o->ns);
 		snprintf(svc_ns, sizeof(svc_ns), "%s.%s", o->webhook_service, o->ns);
@@ -280,7 +353,7 @@ static void ensure_webhook_config(struct app *a, struct kube_client *client)
 int main(int argc, char **argv)
 {
 	struct options o;
-	struct app a = { .o = &o };
+	struct app a = {.o = &o};
 	struct kube_config *cfg = NULL;
 	struct kube_client *client = NULL;
 	struct kube_error kerr;
@@ -289,8 +362,8 @@ int main(int argc, char **argv)
 	struct rsctl *rs = NULL;
 	struct httpd *http = NULL;
 	struct leader *le = NULL;
-	struct httpd_opts ho = { 0 };
-	struct sigaction sa = { .sa_handler = on_signal };
+	struct httpd_opts ho = {0};
+	struct sigaction sa = {.sa_handler = on_signal};
 	int rc, ret = 1;
 	time_t last_ensure = 0, last_trim = time(NULL);
 
@@ -316,15 +389,18 @@ int main(int argc, char **argv)
 	vlog_info("main", "msg=starting version=%s namespace=%s identity=%s server=%s",
 		  VIGIL_VERSION, o.ns, o.identity, kube_client_config(client)->server);
 	mx = metrics_new();
-	a.m = ctl_manager_new(&(struct ctl_manager_opts){ .client = client, .metrics = mx });
+	a.m = ctl_manager_new(&(struct ctl_manager_opts){.client = client, .metrics = mx});
 	ev = evrec_new(client, "vigil-operator", o.identity);
 	if (!mx || !a.m || !ev)
 		goto out;
 	metrics_describe(mx, "vigil_webhook_requests_total", "counter",
 			 "Admission reviews answered, by result.");
-	rc = rsctl_register(&(struct rsctl_opts){ .manager = a.m, .client = client, .events = ev,
-						  .ns = o.ns, .watch_ns = o.watch_ns,
-						  .workers = o.workers },
+	rc = rsctl_register(&(struct rsctl_opts){.manager = a.m,
+						 .client = client,
+						 .events = ev,
+						 .ns = o.ns,
+						 .watch_ns = o.watch_ns,
+						 .workers = o.workers},
 			    &rs);
 	if (rc)
 		goto out;
@@ -343,9 +419,13 @@ int main(int argc, char **argv)
 		goto out;
 	malloc_trim(0); /* hand back what the initial lists needed transiently */
 	if (o.leader_elect) {
-		struct leader_opts lo = { .client = client, .ns = o.ns, .name = o.lease_name,
-					  .identity = o.identity, .on_started = on_started,
-					  .on_stopped = on_stopped, .ctx = a.m };
+		struct leader_opts lo = {.client = client,
+					 .ns = o.ns,
+					 .name = o.lease_name,
+					 .identity = o.identity,
+					 .on_started = on_started,
+					 .on_stopped = on_stopped,
+					 .ctx = a.m};
 
 		if (leader_start(&lo, &le))
 			goto out;
@@ -353,7 +433,7 @@ int main(int argc, char **argv)
 		ctl_manager_set_leading(a.m, true);
 	}
 	while (!atomic_load(&stop_requested)) {
-		struct timespec ts = { 0, 100 * 1000000 };
+		struct timespec ts = {0, 100 * 1000000};
 
 		if (atomic_load(&lost_lease)) {
 			vlog_error("main", "msg=\"leader lease lost; exiting\"");

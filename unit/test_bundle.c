@@ -20,26 +20,28 @@ static const char *file(json_t *files, const char *key)
 static void test_ordering(void **state)
 {
 	struct bundle_entry e[] = {
-		{ "ns-b", "zeta", 100, 1, "- list: z\n", true },
-		{ "ns-a", "alpha", 100, 1, "- list: a\n", true },
-		{ "ns-a", "base", 10, 3, "- list: b\n", true },
-		{ "ns-z", "alpha", 100, 1, "- list: a2\n", true },
+	    {"ns-b", "zeta", 100, 1, "- list: z\n", true},
+	    {"ns-a", "alpha", 100, 1, "- list: a\n", true},
+	    {"ns-a", "base", 10, 3, "- list: b\n", true},
+	    {"ns-z", "alpha", 100, 1, "- list: a2\n", true},
 	};
 	json_t *files, *src, *keys;
 
 	assert_int_equal(bundle_assemble(e, 4, NULL, NULL, &files, &src), 4);
 	keys = bundle_sorted_keys(files);
-	/* order first, then name, then namespace; the position prefix makes name order = load order */
+	/* order first, then name, then namespace; the position prefix makes name order = load order
+	 */
 	assert_string_equal(json_string_value(json_array_get(keys, 0)), "0000-ns-a-base.yaml");
 	assert_string_equal(json_string_value(json_array_get(keys, 1)), "0001-ns-a-alpha.yaml");
 	assert_string_equal(json_string_value(json_array_get(keys, 2)), "0002-ns-z-alpha.yaml");
 	assert_string_equal(json_string_value(json_array_get(keys, 3)), "0003-ns-b-zeta.yaml");
 	assert_string_equal(file(files, "0000-ns-a-base.yaml"), "- list: b\n");
-	assert_string_equal(json_string_value(json_object_get(json_object_get(src, "ns-a/base"), "key")),
-			    "0000-ns-a-base.yaml");
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(src, "ns-a/base"),
-							     "generation")),
-			 3);
+	assert_string_equal(
+	    json_string_value(json_object_get(json_object_get(src, "ns-a/base"), "key")),
+	    "0000-ns-a-base.yaml");
+	assert_int_equal(
+	    json_integer_value(json_object_get(json_object_get(src, "ns-a/base"), "generation")),
+	    3);
 	json_decref(keys);
 	json_decref(files);
 	json_decref(src);
@@ -48,13 +50,13 @@ static void test_ordering(void **state)
 static void test_last_good_kept(void **state)
 {
 	struct bundle_entry good[] = {
-		{ "t", "a", 1, 1, "A1", true },
-		{ "t", "b", 2, 1, "B1", true },
+	    {"t", "a", 1, 1, "A1", true},
+	    {"t", "b", 2, 1, "B1", true},
 	};
 	struct bundle_entry next[] = {
-		{ "t", "a", 1, 2, "A2", true },
-		{ "t", "b", 0, 2, "B2 broken", false }, /* invalid and moved first: ignored */
-		{ "t", "c", 3, 1, "C1 broken", false }, /* never valid: left out */
+	    {"t", "a", 1, 2, "A2", true},
+	    {"t", "b", 0, 2, "B2 broken", false}, /* invalid and moved first: ignored */
+	    {"t", "c", 3, 1, "C1 broken", false}, /* never valid: left out */
 	};
 	json_t *f1, *s1, *f2, *s2;
 
@@ -64,9 +66,8 @@ static void test_last_good_kept(void **state)
 	assert_string_equal(file(f2, "0001-t-b.yaml"), "B1");
 	assert_null(json_object_get(s2, "t/c"));
 	/* the kept version is recorded as generation 1, so status can tell it is not current */
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(s2, "t/b"),
-							     "generation")),
-			 1);
+	assert_int_equal(
+	    json_integer_value(json_object_get(json_object_get(s2, "t/b"), "generation")), 1);
 	/* and it stays kept through further rounds */
 	{
 		json_t *f3, *s3;
@@ -85,8 +86,8 @@ static void test_last_good_kept(void **state)
 static void test_deleted_dropped(void **state)
 {
 	struct bundle_entry two[] = {
-		{ "t", "a", 1, 1, "A1", true },
-		{ "t", "b", 2, 1, "B1", true },
+	    {"t", "a", 1, 1, "A1", true},
+	    {"t", "b", 2, 1, "B1", true},
 	};
 	json_t *f1, *s1, *f2, *s2, *f3, *s3;
 
@@ -108,7 +109,7 @@ static void test_deleted_dropped(void **state)
 static void test_too_big(void **state)
 {
 	char *big = malloc(BUNDLE_MAX_BYTES + 2);
-	struct bundle_entry e[] = { { "t", "a", 1, 1, big, true } };
+	struct bundle_entry e[] = {{"t", "a", 1, 1, big, true}};
 	json_t *f, *s;
 
 	memset(big, 'x', BUNDLE_MAX_BYTES + 1);
@@ -147,9 +148,11 @@ static void test_hash(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_ordering),	cmocka_unit_test(test_last_good_kept),
-		cmocka_unit_test(test_deleted_dropped), cmocka_unit_test(test_too_big),
-		cmocka_unit_test(test_hash),
+	    cmocka_unit_test(test_ordering),
+	    cmocka_unit_test(test_last_good_kept),
+	    cmocka_unit_test(test_deleted_dropped),
+	    cmocka_unit_test(test_too_big),
+	    cmocka_unit_test(test_hash),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Tests for operator/status/conditions: stable lastTransitionTime, observedGeneration, no-op diffs. */
+/* Tests for operator/status/conditions: stable lastTransitionTime, observedGeneration, no-op diffs.
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -27,9 +28,9 @@ static void test_transition_time_stable(void **state)
 	/* message and generation change: change reported, time still kept */
 	assert_int_equal(cond_set(st, "Accepted", "True", "Valid", "4 rules", 2, "T3"), 1);
 	assert_string_equal(ltt(st, "Accepted"), "T1");
-	assert_int_equal(json_integer_value(json_object_get(cond_find(st, "Accepted"),
-							     "observedGeneration")),
-			 2);
+	assert_int_equal(
+	    json_integer_value(json_object_get(cond_find(st, "Accepted"), "observedGeneration")),
+	    2);
 	/* status value flips: time moves */
 	assert_int_equal(cond_set(st, "Accepted", "False", "InvalidRules", "1:3: bad", 3, "T4"), 1);
 	assert_string_equal(ltt(st, "Accepted"), "T4");
@@ -55,10 +56,11 @@ static void test_several_types(void **state)
 
 static void test_status_differs(void **state)
 {
-	json_t *obj = json_pack("{s:{s:s}, s:{s:i, s:[{s:s, s:s, s:s, s:s, s:i, s:s}]}}", "metadata",
-				"name", "x", "status", "observedGeneration", 4, "conditions",
-				"type", "Accepted", "status", "True", "reason", "Valid",
-				"message", "ok", "observedGeneration", 4, "lastTransitionTime", "T0");
+	json_t *obj =
+	    json_pack("{s:{s:s}, s:{s:i, s:[{s:s, s:s, s:s, s:s, s:i, s:s}]}}", "metadata", "name",
+		      "x", "status", "observedGeneration", 4, "conditions", "type", "Accepted",
+		      "status", "True", "reason", "Valid", "message", "ok", "observedGeneration", 4,
+		      "lastTransitionTime", "T0");
 	json_t *st = cond_status_copy(obj), *empty;
 
 	/* a reconcile that recomputes the same status writes nothing */
@@ -93,10 +95,10 @@ static void test_time_format(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_transition_time_stable),
-		cmocka_unit_test(test_several_types),
-		cmocka_unit_test(test_status_differs),
-		cmocka_unit_test(test_time_format),
+	    cmocka_unit_test(test_transition_time_stable),
+	    cmocka_unit_test(test_several_types),
+	    cmocka_unit_test(test_status_differs),
+	    cmocka_unit_test(test_time_format),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

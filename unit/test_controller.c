@@ -47,7 +47,7 @@ static struct ctl_result fake_reconcile(void *ctx, const char *key)
 
 static void sleep_ms(int ms)
 {
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
 
 	nanosleep(&ts, NULL);
 }
@@ -69,21 +69,23 @@ static void test_workers(void **state)
 	struct metrics *mx = metrics_new();
 	struct ctl_manager *m;
 	struct ctl_controller *c;
-	struct fake f = { .retry_until = 4 };
+	struct fake f = {.retry_until = 4};
 
 	pthread_mutex_init(&f.lock, NULL);
 	cfg->server = strdup("https://127.0.0.1:1");
 	assert_int_equal(kube_client_new(cfg, NULL, &client), 0);
-	m = ctl_manager_new(&(struct ctl_manager_opts){ .client = client, .metrics = mx });
-	c = ctl_register(m, &(struct ctl_controller_opts){ .name = "fake",
-							   .reconcile = fake_reconcile, .ctx = &f,
-							   .workers = 2, .base_ms = 5 });
+	m = ctl_manager_new(&(struct ctl_manager_opts){.client = client, .metrics = mx});
+	c = ctl_register(m, &(struct ctl_controller_opts){.name = "fake",
+							  .reconcile = fake_reconcile,
+							  .ctx = &f,
+							  .workers = 2,
+							  .base_ms = 5});
 	assert_non_null(c);
 	assert_int_equal(ctl_manager_start(m, 1000), 0);
 	assert_true(ctl_manager_synced(m));
 	/* registration is closed once started */
-	assert_null(ctl_register(m, &(struct ctl_controller_opts){ .name = "late",
-								  .reconcile = fake_reconcile }));
+	assert_null(ctl_register(
+	    m, &(struct ctl_controller_opts){.name = "late", .reconcile = fake_reconcile}));
 
 	/* not leading: keys wait */
 	ctl_enqueue(c, "ok");
@@ -131,13 +133,13 @@ static void test_workers(void **state)
 
 static void test_trim_sensornode(void **state)
 {
-	json_t *sn = json_pack("{s:s, s:s, s:{s:s, s:s, s:{s:s}, s:[]}, s:{s:s, s:[s], s:I, "
-			       "s:[{s:s, s:s, s:s, s:i}]}}",
-			       "apiVersion", "vigil.dev/v1alpha1", "kind", "SensorNode", "metadata",
-			       "name", "n1", "resourceVersion", "7", "annotations", "a", "b",
-			       "managedFields", "status", "rulesHash", "abc", "capabilities",
-			       "CAP_BPF", "eventsTotal", (json_int_t)5, "conditions", "type",
-			       "Ready", "status", "True", "reason", "Loaded", "observedGeneration", 2);
+	json_t *sn = json_pack(
+	    "{s:s, s:s, s:{s:s, s:s, s:{s:s}, s:[]}, s:{s:s, s:[s], s:I, "
+	    "s:[{s:s, s:s, s:s, s:i}]}}",
+	    "apiVersion", "vigil.dev/v1alpha1", "kind", "SensorNode", "metadata", "name", "n1",
+	    "resourceVersion", "7", "annotations", "a", "b", "managedFields", "status", "rulesHash",
+	    "abc", "capabilities", "CAP_BPF", "eventsTotal", (json_int_t)5, "conditions", "type",
+	    "Ready", "status", "True", "reason", "Loaded", "observedGeneration", 2);
 	json_t *st, *cnd;
 
 	ctl_trim_sensornode(NULL, sn);
@@ -146,9 +148,9 @@ static void test_trim_sensornode(void **state)
 	assert_null(json_object_get(st, "capabilities"));
 	assert_null(json_object_get(st, "eventsTotal"));
 	assert_null(json_object_get(json_object_get(sn, "metadata"), "annotations"));
-	assert_string_equal(json_string_value(json_object_get(json_object_get(sn, "metadata"),
-							       "resourceVersion")),
-			    "7");
+	assert_string_equal(
+	    json_string_value(json_object_get(json_object_get(sn, "metadata"), "resourceVersion")),
+	    "7");
 	cnd = json_array_get(json_object_get(st, "conditions"), 0);
 	assert_string_equal(json_string_value(json_object_get(cnd, "reason")), "Loaded");
 	assert_null(json_object_get(cnd, "observedGeneration"));
@@ -158,8 +160,8 @@ static void test_trim_sensornode(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_workers),
-		cmocka_unit_test(test_trim_sensornode),
+	    cmocka_unit_test(test_workers),
+	    cmocka_unit_test(test_trim_sensornode),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -57,8 +57,8 @@ static void test_build_cluster_scoped(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_build_namespaced),
-		cmocka_unit_test(test_build_cluster_scoped),
+	    cmocka_unit_test(test_build_namespaced),
+	    cmocka_unit_test(test_build_cluster_scoped),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

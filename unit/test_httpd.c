@@ -77,7 +77,7 @@ static int failing(const struct httpd_request *req, struct httpd_response *resp,
 
 static void test_routes(void **state)
 {
-	struct httpd_opts o = { .addr = "127.0.0.1:0" };
+	struct httpd_opts o = {.addr = "127.0.0.1:0"};
 	struct httpd *h = NULL;
 	struct buf b;
 	int port;
@@ -107,7 +107,7 @@ static void test_routes(void **state)
 
 static void test_large_body(void **state)
 {
-	struct httpd_opts o = { .addr = "127.0.0.1:0" };
+	struct httpd_opts o = {.addr = "127.0.0.1:0"};
 	struct httpd *h = NULL;
 	struct buf b;
 	size_t n = 300000;
@@ -126,7 +126,7 @@ static void test_large_body(void **state)
 
 static void test_bad_opts(void **state)
 {
-	struct httpd_opts o = { .addr = "nonsense" };
+	struct httpd_opts o = {.addr = "nonsense"};
 	struct httpd *h = NULL;
 
 	assert_int_equal(httpd_new(&o, &h), -EINVAL);
@@ -142,9 +142,9 @@ static void test_bad_opts(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_routes),
-		cmocka_unit_test(test_large_body),
-		cmocka_unit_test(test_bad_opts),
+	    cmocka_unit_test(test_routes),
+	    cmocka_unit_test(test_large_body),
+	    cmocka_unit_test(test_bad_opts),
 	};
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);

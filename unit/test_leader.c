@@ -24,14 +24,14 @@ static struct leader_record rec(const char *holder, const char *renew, int dur)
 
 static void test_create_when_absent(void **state)
 {
-	struct leader_observed obs = { 0 };
+	struct leader_observed obs = {0};
 
 	assert_int_equal(leader_decide(NULL, &obs, "a", 0, 15000), LEADER_CREATE);
 }
 
 static void test_renew_own(void **state)
 {
-	struct leader_observed obs = { 0 };
+	struct leader_observed obs = {0};
 	struct leader_record r = rec("a", "t1", 15);
 
 	assert_int_equal(leader_decide(&r, &obs, "a", 1000, 15000), LEADER_RENEW);
@@ -41,7 +41,7 @@ static void test_renew_own(void **state)
 
 static void test_follow_then_take_over(void **state)
 {
-	struct leader_observed obs = { 0 };
+	struct leader_observed obs = {0};
 	struct leader_record r = rec("b", "t1", 15);
 
 	/* first sight at t=1000: b's lease counts from then on our clock */
@@ -57,7 +57,7 @@ static void test_follow_then_take_over(void **state)
 
 static void test_released_and_duration(void **state)
 {
-	struct leader_observed obs = { 0 };
+	struct leader_observed obs = {0};
 	struct leader_record r = rec("", "t1", 1);
 
 	assert_int_equal(leader_decide(&r, &obs, "a", 0, 15000), LEADER_TAKEOVER);
@@ -95,12 +95,12 @@ static void test_record_from_lease(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_create_when_absent),
-		cmocka_unit_test(test_renew_own),
-		cmocka_unit_test(test_follow_then_take_over),
-		cmocka_unit_test(test_released_and_duration),
-		cmocka_unit_test(test_step_down),
-		cmocka_unit_test(test_record_from_lease),
+	    cmocka_unit_test(test_create_when_absent),
+	    cmocka_unit_test(test_renew_own),
+	    cmocka_unit_test(test_follow_then_take_over),
+	    cmocka_unit_test(test_released_and_duration),
+	    cmocka_unit_test(test_step_down),
+	    cmocka_unit_test(test_record_from_lease),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

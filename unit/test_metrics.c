@@ -32,7 +32,8 @@ static void test_render(void **state)
 	metrics_on_render(m, depth, &d);
 	assert_int_equal(metrics_render(m, &text, &len), 0);
 	assert_int_equal(strlen(text), len);
-	assert_non_null(strstr(text, "# HELP reconcile_total Reconciles.\n# TYPE reconcile_total counter\n"));
+	assert_non_null(
+	    strstr(text, "# HELP reconcile_total Reconciles.\n# TYPE reconcile_total counter\n"));
 	assert_non_null(strstr(text, "reconcile_total{result=\"done\"} 3\n"));
 	assert_non_null(strstr(text, "reconcile_total{result=\"error\"} 1\n"));
 	assert_non_null(strstr(text, "dur_seconds_bucket{c=\"x\",le=\"0.001\"} 0\n"));
@@ -52,7 +53,7 @@ static void test_render(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_render),
+	    cmocka_unit_test(test_render),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -31,7 +31,7 @@ static const char *bad = "- rule: Broken rule\n"
 
 static void test_format_errors(void **state)
 {
-	struct rules_input in = { "spec.rules", bad, strlen(bad) };
+	struct rules_input in = {"spec.rules", bad, strlen(bad)};
 	struct rules_set *rs = NULL;
 	struct rules_diags *d = NULL;
 	char msg[512];
@@ -65,12 +65,13 @@ static int setup(void **state)
 	cfg->insecure = true;
 	assert_int_equal(kube_client_new(cfg, NULL, &f->client), 0);
 	f->mx = metrics_new();
-	f->m = ctl_manager_new(&(struct ctl_manager_opts){ .client = f->client, .metrics = f->mx });
+	f->m = ctl_manager_new(&(struct ctl_manager_opts){.client = f->client, .metrics = f->mx});
 	assert_non_null(f->m);
-	assert_int_equal(rsctl_register(&(struct rsctl_opts){ .manager = f->m, .client = f->client,
-							      .ns = "vigil-system" },
-					&f->r),
-			 0);
+	assert_int_equal(
+	    rsctl_register(
+		&(struct rsctl_opts){.manager = f->m, .client = f->client, .ns = "vigil-system"},
+		&f->r),
+	    0);
 	*state = f;
 	return 0;
 }
@@ -90,8 +91,8 @@ static int teardown(void **state)
 static json_t *ruleset(const char *rules)
 {
 	return json_pack("{s:s, s:s, s:{s:s, s:s, s:i}, s:{s:s, s:i}}", "apiVersion",
-			 "vigil.dev/v1alpha1", "kind", "RuleSet", "metadata", "name", "x", "namespace",
-			 "t", "generation", 1, "spec", "rules", rules, "order", 100);
+			 "vigil.dev/v1alpha1", "kind", "RuleSet", "metadata", "name", "x",
+			 "namespace", "t", "generation", 1, "spec", "rules", rules, "order", 100);
 }
 
 static void test_validate(void **state)
@@ -119,8 +120,8 @@ static void test_validate(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_format_errors),
-		cmocka_unit_test_setup_teardown(test_validate, setup, teardown),
+	    cmocka_unit_test(test_format_errors),
+	    cmocka_unit_test_setup_teardown(test_validate, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -19,12 +19,12 @@
 #include "operator/webhook/webhook.h"
 
 static const char *review_json =
-	"{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{"
-	"\"uid\":\"705ab4f5-6393-11e8-b7cc-42010a800002\",\"kind\":{\"group\":\"vigil.dev\","
-	"\"version\":\"v1alpha1\",\"kind\":\"RuleSet\"},\"operation\":\"CREATE\",\"namespace\":"
-	"\"team-a\",\"name\":\"base\",\"object\":{\"apiVersion\":\"vigil.dev/v1alpha1\",\"kind\":"
-	"\"RuleSet\",\"metadata\":{\"name\":\"base\",\"namespace\":\"team-a\"},\"spec\":{\"rules\":"
-	"\"%s\"}},\"oldObject\":null}}";
+    "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{"
+    "\"uid\":\"705ab4f5-6393-11e8-b7cc-42010a800002\",\"kind\":{\"group\":\"vigil.dev\","
+    "\"version\":\"v1alpha1\",\"kind\":\"RuleSet\"},\"operation\":\"CREATE\",\"namespace\":"
+    "\"team-a\",\"name\":\"base\",\"object\":{\"apiVersion\":\"vigil.dev/v1alpha1\",\"kind\":"
+    "\"RuleSet\",\"metadata\":{\"name\":\"base\",\"namespace\":\"team-a\"},\"spec\":{\"rules\":"
+    "\"%s\"}},\"oldObject\":null}}";
 
 static void test_decode(void **state)
 {
@@ -42,9 +42,9 @@ static void test_decode(void **state)
 	assert_string_equal(req.name, "base");
 	assert_non_null(req.object);
 	assert_null(req.old_object);
-	assert_string_equal(json_string_value(json_object_get(json_object_get(req.object, "spec"),
-							       "rules")),
-			    "- rule: x");
+	assert_string_equal(
+	    json_string_value(json_object_get(json_object_get(req.object, "spec"), "rules")),
+	    "- rule: x");
 	json_decref(review);
 
 	assert_int_equal(admission_decode("{", 1, &review, &req, msg, sizeof(msg)), -EPROTO);
@@ -72,8 +72,9 @@ static void test_encode(void **state)
 	json_decref(r);
 	r = admission_response("u2", true, 0, NULL, NULL);
 	text = json_dumps(r, JSON_COMPACT | JSON_SORT_KEYS);
-	assert_string_equal(text, "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":"
-				  "\"AdmissionReview\",\"response\":{\"allowed\":true,\"uid\":\"u2\"}}");
+	assert_string_equal(text,
+			    "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":"
+			    "\"AdmissionReview\",\"response\":{\"allowed\":true,\"uid\":\"u2\"}}");
 	free(text);
 	json_decref(r);
 }
@@ -82,7 +83,7 @@ static void test_encode(void **state)
 static int fake_validate(void *ctx, const json_t *rs, char *msg, size_t len)
 {
 	const char *rules =
-		json_string_value(json_object_get(json_object_get(rs, "spec"), "rules"));
+	    json_string_value(json_object_get(json_object_get(rs, "spec"), "rules"));
 
 	(*(int *)ctx)++;
 	if (rules && strstr(rules, "bad")) {
@@ -101,21 +102,23 @@ static void test_review(void **state)
 	json_t *resp;
 
 	snprintf(body, sizeof(body), review_json, "- rule: ok");
-	assert_int_equal(webhook_review(body, strlen(body), fake_validate, &calls, &out, &allowed), 0);
+	assert_int_equal(webhook_review(body, strlen(body), fake_validate, &calls, &out, &allowed),
+			 0);
 	assert_true(allowed);
 	assert_int_equal(calls, 1);
 	json_decref(out);
 
 	snprintf(body, sizeof(body), review_json, "- rule: bad");
-	assert_int_equal(webhook_review(body, strlen(body), fake_validate, &calls, &out, &allowed), 0);
+	assert_int_equal(webhook_review(body, strlen(body), fake_validate, &calls, &out, &allowed),
+			 0);
 	assert_false(allowed);
 	resp = json_object_get(out, "response");
 	assert_string_equal(json_string_value(json_object_get(resp, "uid")),
 			    "705ab4f5-6393-11e8-b7cc-42010a800002");
 	assert_true(json_is_false(json_object_get(resp, "allowed")));
 	assert_string_equal(
-		json_string_value(json_object_get(json_object_get(resp, "status"), "message")),
-		"RuleSet team-a/base: spec.rules: rule 'r' 1:9: broken");
+	    json_string_value(json_object_get(json_object_get(resp, "status"), "message")),
+	    "RuleSet team-a/base: spec.rules: rule 'r' 1:9: broken");
 	json_decref(out);
 	assert_int_equal(webhook_review("x", 1, fake_validate, &calls, &out, &allowed), -EPROTO);
 }
@@ -141,9 +144,9 @@ static size_t sink_fn(char *p, size_t sz, size_t n, void *arg)
 static void test_https_with_generated_cert(void **state)
 {
 	char dir[] = "/tmp/vigil-webhook-test-XXXXXX", url[128], ca[256], body[2048];
-	struct webhook_opts o = { .addr = "127.0.0.1:0", .validate = fake_validate };
+	struct webhook_opts o = {.addr = "127.0.0.1:0", .validate = fake_validate};
 	struct webhook *w = NULL;
-	struct sink s = { .len = 0 };
+	struct sink s = {.len = 0};
 	struct curl_slist *h = NULL;
 	int calls = 0;
 	long code = 0;
@@ -183,9 +186,9 @@ static void test_config_build(void **state)
 	json_t *wh = json_array_get(json_object_get(cfg, "webhooks"), 0);
 	json_t *cc = json_object_get(wh, "clientConfig");
 
-	assert_string_equal(json_string_value(json_object_get(json_object_get(cfg, "metadata"),
-							       "name")),
-			    "vigil-rulesets");
+	assert_string_equal(
+	    json_string_value(json_object_get(json_object_get(cfg, "metadata"), "name")),
+	    "vigil-rulesets");
 	assert_string_equal(json_string_value(json_object_get(cc, "url")),
 			    "https://127.0.0.1:9443/validate-rulesets");
 	assert_string_equal(json_string_value(json_object_get(cc, "caBundle")), "UEVN");
@@ -194,9 +197,9 @@ static void test_config_build(void **state)
 	json_decref(cfg);
 	cfg = webhook_config_build("PEM", NULL, "vigil-system", "vigil-webhook");
 	cc = json_object_get(json_array_get(json_object_get(cfg, "webhooks"), 0), "clientConfig");
-	assert_string_equal(json_string_value(json_object_get(json_object_get(cc, "service"),
-							       "name")),
-			    "vigil-webhook");
+	assert_string_equal(
+	    json_string_value(json_object_get(json_object_get(cc, "service"), "name")),
+	    "vigil-webhook");
 	assert_null(json_object_get(cc, "url"));
 	json_decref(cfg);
 }
@@ -204,11 +207,9 @@ static void test_config_build(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_decode),
-		cmocka_unit_test(test_encode),
-		cmocka_unit_test(test_review),
-		cmocka_unit_test(test_https_with_generated_cert),
-		cmocka_unit_test(test_config_build),
+	    cmocka_unit_test(test_decode),	 cmocka_unit_test(test_encode),
+	    cmocka_unit_test(test_review),	 cmocka_unit_test(test_https_with_generated_cert),
+	    cmocka_unit_test(test_config_build),
 	};
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);

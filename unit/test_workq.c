@@ -21,8 +21,8 @@ static uint64_t fake_clock(void *ctx)
 
 static struct workq *new_q(void)
 {
-	struct workq_opts o = { .base_ms = 5, .max_ms = 1000, .qps = 10, .burst = 100,
-				.now_ms = fake_clock };
+	struct workq_opts o = {
+	    .base_ms = 5, .max_ms = 1000, .qps = 10, .burst = 100, .now_ms = fake_clock};
 
 	fake_now = 1000000;
 	return workq_new(&o);
@@ -115,7 +115,7 @@ static void test_add_after(void **state)
 static void test_backoff_growth(void **state)
 {
 	struct workq *q = new_q();
-	uint64_t want[] = { 5, 10, 20, 40, 80, 160, 320, 640, 1000, 1000 };
+	uint64_t want[] = {5, 10, 20, 40, 80, 160, 320, 640, 1000, 1000};
 
 	for (unsigned i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		char *k;
@@ -158,8 +158,8 @@ static void test_bucket(void **state)
 
 static void test_global_rate_limit(void **state)
 {
-	struct workq_opts o = { .base_ms = 1, .max_ms = 1000, .qps = 10, .burst = 2,
-				.now_ms = fake_clock };
+	struct workq_opts o = {
+	    .base_ms = 1, .max_ms = 1000, .qps = 10, .burst = 2, .now_ms = fake_clock};
 	struct workq *q;
 
 	fake_now = 0;
@@ -188,10 +188,10 @@ static void test_shutdown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_dedup),	    cmocka_unit_test(test_processing_not_twice),
-		cmocka_unit_test(test_add_after),   cmocka_unit_test(test_backoff_growth),
-		cmocka_unit_test(test_bucket),	    cmocka_unit_test(test_global_rate_limit),
-		cmocka_unit_test(test_shutdown),
+	    cmocka_unit_test(test_dedup),     cmocka_unit_test(test_processing_not_twice),
+	    cmocka_unit_test(test_add_after), cmocka_unit_test(test_backoff_growth),
+	    cmocka_unit_test(test_bucket),    cmocka_unit_test(test_global_rate_limit),
+	    cmocka_unit_test(test_shutdown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -66,8 +66,8 @@ static SSL_CTX *ctx_load(const char *cert, const char *key)
 		char buf[256];
 
 		ERR_error_string_n(e, buf, sizeof(buf));
-		vlog_error("httpd", "msg=\"cannot load certificate\" cert=%s key=%s err=\"%s\"", cert,
-			   key, buf);
+		vlog_error("httpd", "msg=\"cannot load certificate\" cert=%s key=%s err=\"%s\"",
+			   cert, key, buf);
 		ERR_clear_error();
 		SSL_CTX_free(ctx);
 		return NULL;
@@ -112,7 +112,8 @@ int httpd_new(const struct httpd_opts *opts, struct httpd **out)
 	h->fd = -1;
 	err = parse_addr(opts->addr, &h->sa);
 	if (err) {
-		vlog_error("httpd", "msg=\"bad listen address\" addr=%s", opts->addr ? opts->addr : "");
+		vlog_error("httpd", "msg=\"bad listen address\" addr=%s",
+			   opts->addr ? opts->addr : "");
 		free(h);
 		return err;
 	}
@@ -169,7 +170,7 @@ int httpd_reload_cert(struct httpd *h, const char *cert_file, const char *key_fi
 
 static int wait_readable(struct conn *c)
 {
-	struct pollfd p = { .fd = c->fd, .events = POLLIN };
+	struct pollfd p = {.fd = c->fd, .events = POLLIN};
 	int n;
 
 	if (c->ssl && SSL_pending(c->ssl) > 0)
@@ -233,17 +234,28 @@ static int conn_write(struct conn *c, const char *buf, size_t len)
 static const char *reason_phrase(int status)
 {
 	switch (status) {
-	case 200: return "OK";
-	case 201: return "Created";
-	case 204: return "No Content";
-	case 400: return "Bad Request";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 411: return "Length Required";
-	case 413: return "Payload Too Large";
-	case 500: return "Internal Server Error";
-	case 503: return "Service Unavailable";
-	default: return "Status";
+	case 200:
+		return "OK";
+	case 201:
+		return "Created";
+	case 204:
+		return "No Content";
+	case 400:
+		return "Bad Request";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 411:
+		return "Length Required";
+	case 413:
+		return "Payload Too Large";
+	case 500:
+		return "Internal Server Error";
+	case 503:
+		return "Service Unavailable";
+	default:
+		return "Status";
 	}
 }
 
@@ -262,7 +274,7 @@ static void send_response(struct conn *c, const struct httpd_response *r)
 
 static void send_simple(struct conn *c, int status, const char *text)
 {
-	struct httpd_response r = { .status = status, .content_type = "text/plain" };
+	struct httpd_response r = {.status = status, .content_type = "text/plain"};
 
 	r.body = (char *)text;
 	r.body_len = strlen(text);
@@ -280,7 +292,8 @@ static int header_get(const char *hdrs, const char *name, char *out, size_t outl
 
 		if (!eol)
 			break;
-		if ((size_t)(eol - line) > nl && strncasecmp(line, name, nl) == 0 && line[nl] == ':') {
+		if ((size_t)(eol - line) > nl && strncasecmp(line, name, nl) == 0 &&
+		    line[nl] == ':') {
 			const char *v = line + nl + 1;
 			size_t len;
 
@@ -303,7 +316,7 @@ static int header_get(const char *hdrs, const char *name, char *out, size_t outl
 static void dispatch(struct conn *c, struct httpd_request *req)
 {
 	struct httpd *h = c->h;
-	struct httpd_response resp = { .status = 200, .content_type = "text/plain" };
+	struct httpd_response resp = {.status = 200, .content_type = "text/plain"};
 	int path_known = 0;
 
 	for (int i = 0; i < h->nroutes; i++) {
@@ -425,8 +438,8 @@ static void *conn_main(void *arg)
 {
 	struct conn *c = arg;
 	struct httpd *h = c->h;
-	struct timeval tv = { .tv_sec = h->read_timeout_ms / 1000,
-			      .tv_usec = (h->read_timeout_ms % 1000) * 1000 };
+	struct timeval tv = {.tv_sec = h->read_timeout_ms / 1000,
+			     .tv_usec = (h->read_timeout_ms % 1000) * 1000};
 
 	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
@@ -465,7 +478,7 @@ static void *accept_main(void *arg)
 	struct httpd *h = arg;
 
 	for (;;) {
-		struct pollfd p = { .fd = h->fd, .events = POLLIN };
+		struct pollfd p = {.fd = h->fd, .events = POLLIN};
 		struct conn *c;
 		pthread_attr_t attr;
 		pthread_t t;
@@ -530,8 +543,8 @@ int httpd_start(struct httpd *h)
 	setsockopt(h->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(h->fd, (struct sockaddr *)&h->sa, sizeof(h->sa)) < 0 || listen(h->fd, 64) < 0) {
 		err = -errno;
-		vlog_error("httpd", "msg=\"cannot listen\" port=%d err=\"%s\"", ntohs(h->sa.sin_port),
-			   strerror(-err));
+		vlog_error("httpd", "msg=\"cannot listen\" port=%d err=\"%s\"",
+			   ntohs(h->sa.sin_port), strerror(-err));
 		close(h->fd);
 		h->fd = -1;
 		return err;
@@ -598,8 +611,8 @@ int httpd_resp_set(struct httpd_response *resp, int status, const char *content_
 	return 0;
 }
 
-void httpd_resp_take(struct httpd_response *resp, int status, const char *content_type,
-		     char *body, size_t len)
+void httpd_resp_take(struct httpd_response *resp, int status, const char *content_type, char *body,
+		     size_t len)
 {
 	free(resp->body);
 	resp->status = status;

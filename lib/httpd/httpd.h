@@ -14,7 +14,8 @@
  * Invariants: every connection gets one response and is then closed ("Connection: close"); handlers
  * run on a connection thread, several at once, so they must be thread-safe. Routes are added before
  * httpd_start(). A request with no route gets 404; a known path with another method gets 405.
- * Bodies up to HTTPD_MAX_BODY bytes; headers up to 16 KiB. Plain HTTP unless a certificate is given.
+ * Bodies up to HTTPD_MAX_BODY bytes; headers up to 16 KiB. Plain HTTP unless a certificate is
+ * given.
  */
 #ifndef VIGIL_LIB_HTTPD_HTTPD_H
 #define VIGIL_LIB_HTTPD_HTTPD_H
@@ -57,7 +58,8 @@ struct httpd_opts {
 	int read_timeout_ms;   /* per connection; 0 means 10000 */
 };
 
-/* Creates a server (not yet listening); *out is new, free with httpd_free(). -EINVAL on bad addr. */
+/* Creates a server (not yet listening); *out is new, free with httpd_free(). -EINVAL on bad addr.
+ */
 int httpd_new(const struct httpd_opts *opts, struct httpd **out);
 
 /* Adds a handler for method+path (exact match); arg is borrowed and passed back. Before start. */
@@ -87,7 +89,7 @@ int httpd_resp_set(struct httpd_response *resp, int status, const char *content_
 		   const char *body, size_t len);
 
 /* Like httpd_resp_set but takes ownership of body (malloc'd, len bytes). */
-void httpd_resp_take(struct httpd_response *resp, int status, const char *content_type,
-		     char *body, size_t len);
+void httpd_resp_take(struct httpd_response *resp, int status, const char *content_type, char *body,
+		     size_t len);
 
 #endif

@@ -111,10 +111,10 @@ static void collect(void *ctx, struct metrics *mx)
 		metrics_gauge_set(mx, "vigil_workqueue_delayed", c->label,
 				  (double)workq_delayed_len(c->q));
 		/* counters kept by the queue: expose the running total */
-		metrics_counter_add(mx, "vigil_workqueue_retries_total", c->label,
-				    (double)workq_retries(c->q) -
-					    metrics_value(mx, "vigil_workqueue_retries_total",
-							  c->label));
+		metrics_counter_add(
+		    mx, "vigil_workqueue_retries_total", c->label,
+		    (double)workq_retries(c->q) -
+			metrics_value(mx, "vigil_workqueue_retries_total", c->label));
 	}
 	for (struct informer *i = m->infs; i; i = i->next) {
 		struct kube_watch_stats st;
@@ -125,13 +125,13 @@ static void collect(void *ctx, struct metrics *mx)
 		snprintf(lb, sizeof(lb), "%s", i->label_text);
 		metrics_counter_add(mx, "vigil_watch_restarts_total", lb,
 				    (double)st.restarts -
-					    metrics_value(mx, "vigil_watch_restarts_total", lb));
+					metrics_value(mx, "vigil_watch_restarts_total", lb));
 		metrics_counter_add(mx, "vigil_watch_relists_total", lb,
 				    (double)st.relists -
-					    metrics_value(mx, "vigil_watch_relists_total", lb));
+					metrics_value(mx, "vigil_watch_relists_total", lb));
 		metrics_counter_add(mx, "vigil_watch_events_total", lb,
 				    (double)st.events -
-					    metrics_value(mx, "vigil_watch_events_total", lb));
+					metrics_value(mx, "vigil_watch_events_total", lb));
 		metrics_gauge_set(mx, "vigil_cache_objects", lb,
 				  (double)kube_cache_len(kube_watch_cache(i->w)));
 	}
@@ -141,7 +141,7 @@ static void collect(void *ctx, struct metrics *mx)
 struct ctl_controller *ctl_register(struct ctl_manager *m, const struct ctl_controller_opts *o)
 {
 	struct ctl_controller *c, **pp;
-	struct workq_opts qo = { 0 };
+	struct workq_opts qo = {0};
 
 	if (!m || !o || !o->name || !o->reconcile || m->started)
 		return NULL;
@@ -175,7 +175,8 @@ struct ctl_controller *ctl_register(struct ctl_manager *m, const struct ctl_cont
 static struct informer *find_informer(struct ctl_manager *m, const struct ctl_source *src)
 {
 	for (struct informer *i = m->infs; i; i = i->next)
-		if (i->res == src->res && str_eq(i->ns, src->ns) && str_eq(i->label, src->label_selector) &&
+		if (i->res == src->res && str_eq(i->ns, src->ns) &&
+		    str_eq(i->label, src->label_selector) &&
 		    str_eq(i->field, src->field_selector) && i->transform == src->transform)
 			return i;
 	return NULL;
@@ -229,7 +230,7 @@ int ctl_watch(struct ctl_controller *c, const struct ctl_source *src, ctl_map_fn
 		return -EINVAL;
 	if (i->nls >= MAX_LISTENERS)
 		return -ENOSPC;
-	i->ls[i->nls++] = (struct listener){ c, map, ctx };
+	i->ls[i->nls++] = (struct listener){c, map, ctx};
 	return 0;
 }
 
@@ -265,7 +266,9 @@ void ctl_enqueue_all_after(struct ctl_controller *c, const struct ctl_source *sr
 		return;
 	keys = kube_cache_keys(cache);
 	json_array_foreach(keys, idx, k)
+	{
 		workq_add_after(c->q, json_string_value(k), ms);
+	}
 	json_decref(keys);
 }
 
@@ -289,7 +292,8 @@ static void keep_only(json_t *o, const char *const *keep)
 	json_t *v;
 	void *tmp;
 
-	json_object_foreach_safe(o, tmp, k, v) {
+	json_object_foreach_safe(o, tmp, k, v)
+	{
 		const char *const *p;
 
 		for (p = keep; *p && strcmp(*p, k) != 0; p++)
@@ -301,14 +305,15 @@ static void keep_only(json_t *o, const char *const *keep)
 
 void ctl_trim_sensornode(void *ctx, json_t *obj)
 {
-	static const char *const top[] = { "apiVersion", "kind", "metadata", "spec", "status", NULL };
-	static const char *const md[] = { "name", "namespace", "uid", "resourceVersion",
-					  "generation", "labels", "ownerReferences", NULL };
-	static const char *const st[] = { "driverVersion", "image", "podName", "rulesHash",
-					  "ruleCount", "heartbeatSeconds", "lastHeartbeatTime",
-					  "conditions", NULL };
-	static const char *const cond[] = { "type", "status", "reason", "message",
-					    "lastTransitionTime", NULL };
+	static const char *const top[] = {"apiVersion", "kind", "metadata", "spec", "status", NULL};
+	static const char *const md[] = {
+	    "name",   "namespace",	 "uid", "resourceVersion", "generation",
+	    "labels", "ownerReferences", NULL};
+	static const char *const st[] = {"driverVersion",     "image",	    "podName",
+					 "rulesHash",	      "ruleCount",  "heartbeatSeconds",
+					 "lastHeartbeatTime", "conditions", NULL};
+	static const char *const cond[] = {
+	    "type", "status", "reason", "message", "lastTransitionTime", NULL};
 	json_t *conds, *c;
 	size_t i;
 
@@ -316,8 +321,7 @@ void ctl_trim_sensornode(void *ctx, json_t *obj)
 	keep_only(json_object_get(obj, "metadata"), md);
 	keep_only(json_object_get(obj, "status"), st);
 	conds = json_object_get(json_object_get(obj, "status"), "conditions");
-	json_array_foreach(conds, i, c)
-		keep_only(c, cond);
+	json_array_foreach(conds, i, c) keep_only(c, cond);
 }
 
 /* ---- informer fan-out ---- */
@@ -386,8 +390,8 @@ static void process(struct ctl_controller *c, const char *key)
 		uint64_t d = workq_add_rate_limited(c->q, key);
 
 		result = "retry";
-		vlog_debug("controller", "controller=%s key=%s msg=\"retry\" after_ms=%llu", c->name,
-			   key, (unsigned long long)d);
+		vlog_debug("controller", "controller=%s key=%s msg=\"retry\" after_ms=%llu",
+			   c->name, key, (unsigned long long)d);
 		break;
 	}
 	case CTL_TERMINAL:
@@ -416,7 +420,7 @@ static void *worker_main(void *arg)
 		int rc;
 
 		if (!atomic_load(&m->leading)) {
-			struct timespec ts = { 0, 50 * 1000000 };
+			struct timespec ts = {0, 50 * 1000000};
 
 			nanosleep(&ts, NULL);
 			continue;
@@ -446,16 +450,18 @@ int ctl_manager_start(struct ctl_manager *m, int sync_timeout_ms)
 	metrics_on_render(m->o.metrics, collect, m);
 	for (struct informer *i = m->infs; i; i = i->next) {
 		struct kube_watch_opts wo = {
-			.res = i->res,
-			.ns = i->ns,
-			.label_selector = i->label,
-			.field_selector = i->field,
-			.idle_timeout_ms = m->o.idle_timeout_ms,
-			.timeout_max_s = m->o.watch_timeout_max_s,
-			.timeout_min_s = m->o.watch_timeout_max_s ? m->o.watch_timeout_max_s / 2 : 0,
-			.transform = i->transform,
-			.handlers = { .added = on_added, .updated = on_updated,
-				      .deleted = on_deleted, .ctx = i },
+		    .res = i->res,
+		    .ns = i->ns,
+		    .label_selector = i->label,
+		    .field_selector = i->field,
+		    .idle_timeout_ms = m->o.idle_timeout_ms,
+		    .timeout_max_s = m->o.watch_timeout_max_s,
+		    .timeout_min_s = m->o.watch_timeout_max_s ? m->o.watch_timeout_max_s / 2 : 0,
+		    .transform = i->transform,
+		    .handlers = {.added = on_added,
+				 .updated = on_updated,
+				 .deleted = on_deleted,
+				 .ctx = i},
 		};
 
 		err = kube_watch_start(m->o.client, &wo, &i->w);
@@ -468,7 +474,8 @@ int ctl_manager_start(struct ctl_manager *m, int sync_timeout_ms)
 	for (struct informer *i = m->infs; i; i = i->next) {
 		err = kube_watch_wait_synced(i->w, sync_timeout_ms);
 		if (err) {
-			vlog_error("controller", "msg=\"cache did not sync\" resource=%s timeout_ms=%d",
+			vlog_error("controller",
+				   "msg=\"cache did not sync\" resource=%s timeout_ms=%d",
 				   i->res->plural, sync_timeout_ms);
 			return err;
 		}

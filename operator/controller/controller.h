@@ -33,10 +33,10 @@ struct ctl_manager;
 struct ctl_controller;
 
 enum ctl_outcome {
-	CTL_DONE,	  /* converged: forget the key's backoff */
+	CTL_DONE,	   /* converged: forget the key's backoff */
 	CTL_REQUEUE_AFTER, /* converged for now, look again after after_ms (backoff forgotten) */
-	CTL_RETRY,	  /* transient failure: requeue with per-key exponential backoff */
-	CTL_TERMINAL,	  /* cannot succeed until something changes: log, forget, do not requeue */
+	CTL_RETRY,	   /* transient failure: requeue with per-key exponential backoff */
+	CTL_TERMINAL,	   /* cannot succeed until something changes: log, forget, do not requeue */
 };
 
 struct ctl_result {
@@ -44,10 +44,10 @@ struct ctl_result {
 	uint64_t after_ms;
 };
 
-#define CTL_RESULT_DONE ((struct ctl_result){ CTL_DONE, 0 })
-#define CTL_RESULT_RETRY ((struct ctl_result){ CTL_RETRY, 0 })
-#define CTL_RESULT_TERMINAL ((struct ctl_result){ CTL_TERMINAL, 0 })
-#define CTL_RESULT_AFTER(ms) ((struct ctl_result){ CTL_REQUEUE_AFTER, (ms) })
+#define CTL_RESULT_DONE ((struct ctl_result){CTL_DONE, 0})
+#define CTL_RESULT_RETRY ((struct ctl_result){CTL_RETRY, 0})
+#define CTL_RESULT_TERMINAL ((struct ctl_result){CTL_TERMINAL, 0})
+#define CTL_RESULT_AFTER(ms) ((struct ctl_result){CTL_REQUEUE_AFTER, (ms)})
 
 /* Reconciles one key ("namespace/name", "name", or any key the controller enqueues itself). */
 typedef struct ctl_result (*ctl_reconcile_fn)(void *ctx, const char *key);

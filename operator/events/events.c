@@ -78,23 +78,24 @@ json_t *evrec_build(const json_t *obj, const char *name, const char *type, const
 		    const char *now)
 {
 	const char *ns = sget(obj, "metadata", "namespace");
-	json_t *inv = json_pack("{s:s, s:s, s:s, s:s, s:s}", "apiVersion", sget(obj, "apiVersion", NULL),
-				"kind", sget(obj, "kind", NULL), "name",
-				sget(obj, "metadata", "name"), "uid", sget(obj, "metadata", "uid"),
-				"resourceVersion", sget(obj, "metadata", "resourceVersion"));
+	json_t *inv =
+	    json_pack("{s:s, s:s, s:s, s:s, s:s}", "apiVersion", sget(obj, "apiVersion", NULL),
+		      "kind", sget(obj, "kind", NULL), "name", sget(obj, "metadata", "name"), "uid",
+		      sget(obj, "metadata", "uid"), "resourceVersion",
+		      sget(obj, "metadata", "resourceVersion"));
 
 	if (!inv)
 		return NULL;
 	if (ns[0])
 		json_object_set_new(inv, "namespace", json_string(ns));
-	return json_pack("{s:s, s:s, s:{s:s, s:s}, s:o, s:s, s:s, s:s, s:i, s:s, s:s, s:{s:s, s:s}, "
-			 "s:s, s:s, s:s}",
-			 "apiVersion", "v1", "kind", "Event", "metadata", "name", name,
-			 "namespace", ns[0] ? ns : "default", "involvedObject", inv, "type", type,
-			 "reason", reason, "message", message, "count", 1, "firstTimestamp", now,
-			 "lastTimestamp", now, "source", "component", component, "host", instance,
-			 "reportingComponent", component, "reportingInstance", instance,
-			 "action", reason);
+	return json_pack(
+	    "{s:s, s:s, s:{s:s, s:s}, s:o, s:s, s:s, s:s, s:i, s:s, s:s, s:{s:s, s:s}, "
+	    "s:s, s:s, s:s}",
+	    "apiVersion", "v1", "kind", "Event", "metadata", "name", name, "namespace",
+	    ns[0] ? ns : "default", "involvedObject", inv, "type", type, "reason", reason,
+	    "message", message, "count", 1, "firstTimestamp", now, "lastTimestamp", now, "source",
+	    "component", component, "host", instance, "reportingComponent", component,
+	    "reportingInstance", instance, "action", reason);
 }
 
 static int emit(struct evrec *r, const json_t *obj, const char *type, const char *reason,
@@ -120,7 +121,8 @@ static int emit(struct evrec *r, const json_t *obj, const char *type, const char
 		}
 	}
 	if (s) {
-		json_t *patch = json_pack("{s:i, s:s}", "count", s->count + 1, "lastTimestamp", now);
+		json_t *patch =
+		    json_pack("{s:i, s:s}", "count", s->count + 1, "lastTimestamp", now);
 
 		kube_path(path, sizeof(path), &kube_res_events, s->ns, s->name, NULL);
 		rc = kube_patch(r->client, path, KUBE_PATCH_MERGE, patch, NULL, &err);
@@ -146,7 +148,8 @@ static int emit(struct evrec *r, const json_t *obj, const char *type, const char
 		json_decref(body);
 	}
 	if (rc) {
-		vlog_warn("events", "msg=\"cannot record event\" reason=%s object=%s code=%d err=\"%s\"",
+		vlog_warn("events",
+			  "msg=\"cannot record event\" reason=%s object=%s code=%d err=\"%s\"",
 			  reason, sget(obj, "metadata", "name"), err.code, err.message);
 		goto out;
 	}

@@ -96,8 +96,8 @@ static void micro_now(char buf[40])
 	snprintf(buf, 40, "%s.%06ldZ", base, (long)tv.tv_usec);
 }
 
-static json_t *lease_body(struct leader *l, const json_t *cur, const char *holder,
-			  bool new_term, int transitions)
+static json_t *lease_body(struct leader *l, const json_t *cur, const char *holder, bool new_term,
+			  int transitions)
 {
 	char now[40];
 	json_t *obj, *spec;
@@ -114,7 +114,8 @@ static json_t *lease_body(struct leader *l, const json_t *cur, const char *holde
 		json_object_set_new(obj, "spec", spec);
 	}
 	json_object_set_new(spec, "holderIdentity", json_string(holder));
-	json_object_set_new(spec, "leaseDurationSeconds", json_integer((l->o.lease_ms + 999) / 1000));
+	json_object_set_new(spec, "leaseDurationSeconds",
+			    json_integer((l->o.lease_ms + 999) / 1000));
 	json_object_set_new(spec, "renewTime", json_string(now));
 	if (new_term) {
 		json_object_set_new(spec, "acquireTime", json_string(now));
@@ -156,8 +157,8 @@ static void try_once(struct leader *l)
 	if (rc == -ENOENT) {
 		d = leader_decide(NULL, &l->obs, l->identity, mono_ms(), l->o.lease_ms);
 	} else if (rc) {
-		vlog_warn("leader", "msg=\"cannot read lease\" lease=%s/%s code=%d err=\"%s\"", l->ns,
-			  l->name, err.code, err.message);
+		vlog_warn("leader", "msg=\"cannot read lease\" lease=%s/%s code=%d err=\"%s\"",
+			  l->ns, l->name, err.code, err.message);
 		goto check;
 	} else {
 		leader_record_from_lease(cur, &rec);

@@ -61,13 +61,13 @@ int leader_record_from_lease(const json_t *lease, struct leader_record *rec);
 struct leader;
 
 struct leader_opts {
-	struct kube_client *client; /* borrowed; outlives the elector */
-	const char *ns;		    /* Lease namespace (copied) */
-	const char *name;	    /* Lease name (copied) */
-	const char *identity;	    /* this replica (copied) */
-	int lease_ms;		    /* [15000] */
-	int renew_deadline_ms;	    /* [10000] */
-	int retry_ms;		    /* [2000] */
+	struct kube_client *client;    /* borrowed; outlives the elector */
+	const char *ns;		       /* Lease namespace (copied) */
+	const char *name;	       /* Lease name (copied) */
+	const char *identity;	       /* this replica (copied) */
+	int lease_ms;		       /* [15000] */
+	int renew_deadline_ms;	       /* [10000] */
+	int retry_ms;		       /* [2000] */
 	void (*on_started)(void *ctx); /* became leader (elector thread) */
 	void (*on_stopped)(void *ctx); /* lost leadership (elector thread); not called by release */
 	void *ctx;

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const double bounds[] = { 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10 };
+static const double bounds[] = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 #define NB (sizeof(bounds) / sizeof(bounds[0]))
 #define MAX_COLLECTORS 16
 
@@ -202,7 +202,7 @@ int metrics_on_render(struct metrics *m, void (*fn)(void *ctx, struct metrics *m
 	if (m->ncoll >= MAX_COLLECTORS)
 		err = -ENOSPC;
 	else
-		m->coll[m->ncoll++] = (struct collector){ fn, ctx };
+		m->coll[m->ncoll++] = (struct collector){fn, ctx};
 	pthread_mutex_unlock(&m->lock);
 	return err;
 }

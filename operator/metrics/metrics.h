@@ -3,8 +3,9 @@
  * metrics: a small Prometheus registry (counters, gauges, histograms) rendered as text format
  * 0.0.4, for the operator's /metrics.
  *
- *   metrics_describe(m, "vigil_reconcile_total", "counter", "Reconciles by controller and result.");
- *   metrics_counter_add(m, "vigil_reconcile_total", "controller=\"ruleset\",result=\"done\"", 1);
+ *   metrics_describe(m, "vigil_reconcile_total", "counter", "Reconciles by controller and
+ * result."); metrics_counter_add(m, "vigil_reconcile_total",
+ * "controller=\"ruleset\",result=\"done\"", 1);
  *
  * A series is (name, labels); labels is the text between the braces, borrowed and copied on first
  * use ("" for none). Collectors registered with metrics_on_render run before each render to

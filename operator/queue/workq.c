@@ -323,7 +323,8 @@ int workq_get(struct workq *q, char **key, int timeout_ms)
 			err = -ETIMEDOUT;
 			break;
 		}
-		/* the injected clock may differ from CLOCK_MONOTONIC: re-check delayed keys often */
+		/* the injected clock may differ from CLOCK_MONOTONIC: re-check delayed keys often
+		 */
 		deadline_after(&wake, next < 0 ? 1000 : (next < 50 ? next : 50));
 		if (timeout_ms >= 0 && ts_before(&limit, &wake))
 			wake = limit;

@@ -21,10 +21,10 @@
 struct workq;
 
 struct workq_opts {
-	int base_ms;	/* first retry delay [5] */
-	int max_ms;	/* cap on one key's backoff [300000] */
-	double qps;	/* global token bucket refill rate for rate-limited adds [10] */
-	int burst;	/* token bucket size [100] */
+	int base_ms; /* first retry delay [5] */
+	int max_ms;  /* cap on one key's backoff [300000] */
+	double qps;  /* global token bucket refill rate for rate-limited adds [10] */
+	int burst;   /* token bucket size [100] */
 	/* monotonic milliseconds; NULL uses CLOCK_MONOTONIC. ctx passed back. */
 	uint64_t (*now_ms)(void *ctx);
 	void *now_ctx;

@@ -77,9 +77,10 @@ int bundle_assemble(const struct bundle_entry *e, size_t n, const json_t *prev_d
 		snprintf(key, sizeof(key), "%04zu-%s-%s.yaml", i, p[i].ns, p[i].name);
 		snprintf(id, sizeof(id), "%s/%s", p[i].ns, p[i].name);
 		if (json_object_set_new(f, key, json_string(p[i].text)) ||
-		    json_object_set_new(s, id, json_pack("{s:s, s:i, s:I}", "key", key, "order",
-							 p[i].order, "generation",
-							 (json_int_t)p[i].generation))) {
+		    json_object_set_new(s, id,
+					json_pack("{s:s, s:i, s:I}", "key", key, "order",
+						  p[i].order, "generation",
+						  (json_int_t)p[i].generation))) {
 			rc = -ENOMEM;
 			goto out;
 		}
@@ -112,8 +113,7 @@ json_t *bundle_sorted_keys(const json_t *files)
 		json_decref(arr);
 		return NULL;
 	}
-	json_object_foreach((json_t *)files, k, v)
-		keys[i++] = k;
+	json_object_foreach((json_t *)files, k, v) keys[i++] = k;
 	qsort(keys, n, sizeof(*keys), str_cmp);
 	for (i = 0; i < n; i++)
 		json_array_append_new(arr, json_string(keys[i]));
@@ -135,7 +135,8 @@ int bundle_hash(const json_t *files, char out[65])
 		return -ENOMEM;
 	}
 	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
-	json_array_foreach(keys, i, k) {
+	json_array_foreach(keys, i, k)
+	{
 		const char *key = json_string_value(k);
 		json_t *v = json_object_get(files, key);
 		char len[32];

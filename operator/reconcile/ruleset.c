@@ -142,11 +142,12 @@ void rsctl_format_errors(const struct rules_diags *d, const char *name, char *ms
 		if (shown >= 3 || off >= len)
 			continue;
 		if (g->kind && g->name)
-			w = snprintf(msg + off, len - off, "%s%d:%d: %s '%s': %s", shown ? "; " : "",
-				     g->line, g->col, g->kind, g->name, g->message);
+			w = snprintf(msg + off, len - off, "%s%d:%d: %s '%s': %s",
+				     shown ? "; " : "", g->line, g->col, g->kind, g->name,
+				     g->message);
 		else
-			w = snprintf(msg + off, len - off, "%s%d:%d: %s", shown ? "; " : "", g->line,
-				     g->col, g->message);
+			w = snprintf(msg + off, len - off, "%s%d:%d: %s", shown ? "; " : "",
+				     g->line, g->col, g->message);
 		off += w > 0 ? (size_t)w : 0;
 		shown++;
 	}
@@ -188,7 +189,8 @@ static void check_alone(struct rsctl *r, const char *text, struct verdict *v)
 		if (strcmp(r->memo[i].sha, sha) == 0) {
 			v->valid = r->memo[i].valid;
 			v->count = r->memo[i].count;
-			snprintf(v->msg, sizeof(v->msg), "%s", r->memo[i].msg ? r->memo[i].msg : "");
+			snprintf(v->msg, sizeof(v->msg), "%s",
+				 r->memo[i].msg ? r->memo[i].msg : "");
 			pthread_mutex_unlock(&r->memo_lock);
 			return;
 		}
@@ -239,7 +241,8 @@ static void check(struct rsctl *r, const json_t *obj, json_t *all, struct verdic
 	in = calloc(json_array_size(all) + 1, sizeof(*in));
 	if (!in)
 		return;
-	json_array_foreach(all, idx, o) {
+	json_array_foreach(all, idx, o)
+	{
 		struct verdict pv;
 		const char *t = spec_rules(o);
 
@@ -324,9 +327,9 @@ static json_t *bundle_cm(struct rsctl *r)
 
 static json_t *cm_sources(const json_t *cm)
 {
-	const char *s = json_string_value(json_object_get(
-		json_object_get(json_object_get(cm, "metadata"), "annotations"),
-		BUNDLE_SOURCES_ANNOTATION));
+	const char *s = json_string_value(
+	    json_object_get(json_object_get(json_object_get(cm, "metadata"), "annotations"),
+			    BUNDLE_SOURCES_ANNOTATION));
 	json_t *j = s ? json_loads(s, 0, NULL) : NULL;
 
 	return json_is_object(j) ? j : (json_decref(j), json_object());
@@ -345,7 +348,8 @@ static int bundle_loads(const json_t *files, char *msg, size_t len)
 		free(in);
 		return -ENOMEM;
 	}
-	json_array_foreach(keys, i, k) {
+	json_array_foreach(keys, i, k)
+	{
 		json_t *t = json_object_get(files, json_string_value(k));
 
 		in[i].name = json_string_value(k);
@@ -380,7 +384,8 @@ static struct ctl_result reconcile_bundle(struct rsctl *r)
 		res = CTL_RESULT_RETRY;
 		goto out;
 	}
-	json_array_foreach(all, i, o) {
+	json_array_foreach(all, i, o)
+	{
 		struct verdict v;
 
 		check(r, o, all, &v);
@@ -401,13 +406,15 @@ static struct ctl_result reconcile_bundle(struct rsctl *r)
 	bundle_hash(files, hash);
 	data = json_deep_copy(files);
 	json_object_set_new(data, BUNDLE_HASH_KEY, json_string(hash));
-	if (cm && json_equal(json_object_get(cm, "data") ? json_object_get(cm, "data") : json_object(),
-			     data) &&
+	if (cm &&
+	    json_equal(json_object_get(cm, "data") ? json_object_get(cm, "data") : json_object(),
+		       data) &&
 	    json_equal(prev_src, sources))
 		goto out; /* up to date: no write */
 	if (bundle_loads(files, msg, sizeof(msg))) {
-		vlog_error("ruleset", "msg=\"rules bundle does not load as a whole; keeping the "
-				      "current one\" err=\"%s\"",
+		vlog_error("ruleset",
+			   "msg=\"rules bundle does not load as a whole; keeping the "
+			   "current one\" err=\"%s\"",
 			   msg);
 		res = CTL_RESULT_AFTER(60000);
 		goto out;
@@ -449,7 +456,8 @@ static struct ctl_result reconcile_bundle(struct rsctl *r)
 		ctl_count_write(r->c, "POST");
 	}
 	if (rc) {
-		vlog_warn("ruleset", "msg=\"cannot write rules bundle\" code=%d reason=%s err=\"%s\"",
+		vlog_warn("ruleset",
+			  "msg=\"cannot write rules bundle\" code=%d reason=%s err=\"%s\"",
 			  err.code, err.reason, err.message);
 		res = CTL_RESULT_RETRY;
 		goto out;
@@ -476,7 +484,7 @@ out:
 static json_t *selected_nodes(struct rsctl *r, const json_t *sel)
 {
 	char selector[1024], path[KUBE_PATH_MAX];
-	struct kube_list_opts lo = { .label_selector = selector };
+	struct kube_list_opts lo = {.label_selector = selector};
 	const char *k;
 	json_t *v, *list = NULL, *set = NULL, *item;
 	size_t off = 0, i;
@@ -484,10 +492,9 @@ static json_t *selected_nodes(struct rsctl *r, const json_t *sel)
 	struct selmemo *slot = NULL;
 
 	selector[0] = '\0';
-	json_object_foreach((json_t *)sel, k, v)
-		off += (size_t)snprintf(selector + off, off < sizeof(selector) ? sizeof(selector) - off : 0,
-					"%s%s=%s", off ? "," : "", k,
-					json_string_value(v) ? json_string_value(v) : "");
+	json_object_foreach((json_t *)sel, k, v) off += (size_t)snprintf(
+	    selector + off, off < sizeof(selector) ? sizeof(selector) - off : 0, "%s%s=%s",
+	    off ? "," : "", k, json_string_value(v) ? json_string_value(v) : "");
 	pthread_mutex_lock(&r->sel_lock);
 	for (i = 0; i < sizeof(r->sel) / sizeof(r->sel[0]); i++) {
 		struct selmemo *s = &r->sel[i];
@@ -508,7 +515,9 @@ static json_t *selected_nodes(struct rsctl *r, const json_t *sel)
 		return NULL;
 	set = json_object();
 	json_array_foreach(json_object_get(list, "items"), i, item)
+	{
 		json_object_set_new(set, meta_str(item, "name"), json_true());
+	}
 	json_decref(list);
 	pthread_mutex_lock(&r->sel_lock);
 	free(slot->selector);
@@ -551,7 +560,8 @@ static int count_applied(struct rsctl *r, const json_t *obj, const char *hash, i
 			return -EIO;
 	}
 	all = kube_cache_list(cache);
-	json_array_foreach(all, i, sn) {
+	json_array_foreach(all, i, sn)
+	{
 		const char *h;
 
 		if (set && !json_object_get(set, meta_str(sn, "name")))
@@ -599,8 +609,8 @@ static struct ctl_result reconcile_one(struct rsctl *r, const char *key)
 	hash = json_string_value(json_object_get(json_object_get(cm, "data"), BUNDLE_HASH_KEY));
 	snprintf(id, sizeof(id), "%s/%s", meta_str(obj, "namespace"), meta_str(obj, "name"));
 	if (json_object_get(src, id))
-		bundled_gen = json_integer_value(json_object_get(json_object_get(src, id),
-								 "generation"));
+		bundled_gen =
+		    json_integer_value(json_object_get(json_object_get(src, id), "generation"));
 	cond_time(time(NULL), now);
 	st = cond_status_copy(obj);
 	was_accepted = cond_is(st, "Accepted", "True");
@@ -643,8 +653,8 @@ static struct ctl_result reconcile_one(struct rsctl *r, const char *key)
 	} else {
 		json_object_set_new(st, "appliedNodes", json_string("0/0"));
 		cond_set(st, "Applied", "False", v.valid ? "BundlePending" : "NotInBundle",
-			 v.valid ? "not yet in the bundle" : "no valid version of these rules",
-			 gen, now);
+			 v.valid ? "not yet in the bundle" : "no valid version of these rules", gen,
+			 now);
 	}
 	if (!cond_status_differs(obj, st))
 		goto out;
@@ -706,10 +716,10 @@ static void map_ruleset(void *ctx, struct ctl_controller *c, json_t *old, json_t
 static void map_bundle(void *ctx, struct ctl_controller *c, json_t *old, json_t *obj)
 {
 	struct rsctl *r = ctx;
-	const char *h1 = json_string_value(
-		json_object_get(json_object_get(old, "data"), BUNDLE_HASH_KEY));
-	const char *h2 = json_string_value(
-		json_object_get(json_object_get(obj, "data"), BUNDLE_HASH_KEY));
+	const char *h1 =
+	    json_string_value(json_object_get(json_object_get(old, "data"), BUNDLE_HASH_KEY));
+	const char *h2 =
+	    json_string_value(json_object_get(json_object_get(obj, "data"), BUNDLE_HASH_KEY));
 
 	ctl_enqueue(r->cb, RSCTL_BUNDLE_KEY);
 	if (!h1 || !h2 || strcmp(h1, h2) != 0 ||
@@ -723,10 +733,10 @@ static void map_bundle(void *ctx, struct ctl_controller *c, json_t *old, json_t 
 static void map_sensornode(void *ctx, struct ctl_controller *c, json_t *old, json_t *obj)
 {
 	struct rsctl *r = ctx;
-	const char *h1 = json_string_value(
-		json_object_get(json_object_get(old, "status"), "rulesHash"));
-	const char *h2 = json_string_value(
-		json_object_get(json_object_get(obj, "status"), "rulesHash"));
+	const char *h1 =
+	    json_string_value(json_object_get(json_object_get(old, "status"), "rulesHash"));
+	const char *h2 =
+	    json_string_value(json_object_get(json_object_get(obj, "status"), "rulesHash"));
 
 	if (old && obj && ((!h1 && !h2) || (h1 && h2 && strcmp(h1, h2) == 0)))
 		return; /* a heartbeat: nothing the RuleSets report changed */
@@ -738,7 +748,7 @@ static void map_sensornode(void *ctx, struct ctl_controller *c, json_t *old, jso
 int rsctl_register(const struct rsctl_opts *o, struct rsctl **out)
 {
 	struct rsctl *r;
-	struct ctl_controller_opts co = { .name = "ruleset", .reconcile = reconcile };
+	struct ctl_controller_opts co = {.name = "ruleset", .reconcile = reconcile};
 	int err;
 
 	if (!o || !o->manager || !o->client || !o->ns || !out)
@@ -761,17 +771,18 @@ int rsctl_register(const struct rsctl_opts *o, struct rsctl **out)
 		return -ENOMEM;
 	}
 	snprintf(r->cm_field, sizeof(r->cm_field), "metadata.name=%s", BUNDLE_CONFIGMAP);
-	r->s_rs = (struct ctl_source){ .res = &kube_res_rulesets, .ns = r->watch_ns };
-	r->s_cm = (struct ctl_source){ .res = &kube_res_configmaps, .ns = r->ns,
-				       .field_selector = r->cm_field };
-	r->s_sn = (struct ctl_source){ .res = &kube_res_sensornodes,
-				       .transform = ctl_trim_sensornode };
+	r->s_rs = (struct ctl_source){.res = &kube_res_rulesets, .ns = r->watch_ns};
+	r->s_cm = (struct ctl_source){
+	    .res = &kube_res_configmaps, .ns = r->ns, .field_selector = r->cm_field};
+	r->s_sn =
+	    (struct ctl_source){.res = &kube_res_sensornodes, .transform = ctl_trim_sensornode};
 	co.ctx = r;
 	co.workers = o->workers > 0 ? o->workers : 2;
 	r->c = ctl_register(r->m, &co);
-	r->cb = ctl_register(r->m, &(struct ctl_controller_opts){
-					   .name = "rulesbundle", .reconcile = reconcile_bundle_key,
-					   .ctx = r, .workers = 1 });
+	r->cb = ctl_register(r->m, &(struct ctl_controller_opts){.name = "rulesbundle",
+								 .reconcile = reconcile_bundle_key,
+								 .ctx = r,
+								 .workers = 1});
 	if (!r->c || !r->cb) {
 		rsctl_free(r);
 		return -EINVAL;

@@ -71,7 +71,8 @@ static int write_pem(const char *dir, const char *name, X509 *cert, EVP_PKEY *ke
 		close(fd);
 		return -errno;
 	}
-	ok = cert ? PEM_write_X509(f, cert) : PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL);
+	ok = cert ? PEM_write_X509(f, cert)
+		  : PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL);
 	if (fclose(f) != 0 || !ok)
 		return -EIO;
 	return 0;

@@ -9,13 +9,13 @@
 #include <stddef.h>
 
 struct certgen_opts {
-	const char *dir;		 /* output folder (created, mode 0700); borrowed */
-	const char *common_name;	 /* leaf CN, e.g. "vigil-webhook.vigil-system.svc" */
-	const char *const *dns_names;	 /* subjectAltName DNS entries */
+	const char *dir;	      /* output folder (created, mode 0700); borrowed */
+	const char *common_name;      /* leaf CN, e.g. "vigil-webhook.vigil-system.svc" */
+	const char *const *dns_names; /* subjectAltName DNS entries */
 	size_t ndns;
-	const char *const *ips;		 /* subjectAltName IP entries ("127.0.0.1") */
+	const char *const *ips; /* subjectAltName IP entries ("127.0.0.1") */
 	size_t nips;
-	int days;			 /* validity [365] */
+	int days; /* validity [365] */
 };
 
 /*

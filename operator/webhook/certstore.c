@@ -13,7 +13,7 @@
 #include "lib/kube/path.h"
 #include "lib/util/log.h"
 
-static const char *const files[] = { "ca.crt", "tls.crt", "tls.key" };
+static const char *const files[] = {"ca.crt", "tls.crt", "tls.key"};
 
 static char *b64_encode(const char *s, size_t n)
 {
@@ -85,8 +85,9 @@ int certstore_sync(struct kube_client *c, const char *ns, const char *name,
 	if (rc == 0) {
 		rc = from_secret(secret, opts->dir);
 		if (rc == 0)
-			vlog_info("webhook", "msg=\"using webhook certificate from secret\" secret=%s/%s",
-				  ns, name);
+			vlog_info("webhook",
+				  "msg=\"using webhook certificate from secret\" secret=%s/%s", ns,
+				  name);
 		goto out;
 	}
 	if (rc != -ENOENT)
@@ -130,8 +131,9 @@ int certstore_sync(struct kube_client *c, const char *ns, const char *name,
 			goto out;
 	}
 fail:
-	vlog_error("webhook", "msg=\"cannot sync webhook certificate secret\" secret=%s/%s code=%d "
-			      "err=\"%s\"",
+	vlog_error("webhook",
+		   "msg=\"cannot sync webhook certificate secret\" secret=%s/%s code=%d "
+		   "err=\"%s\"",
 		   ns, name, err.code, err.message);
 out:
 	json_decref(secret);

@@ -47,11 +47,12 @@ int webhook_review(const char *body, size_t len, webhook_validate_fn fn, void *c
 	} else if (rc > 0) {
 		char full[2560];
 
-		snprintf(full, sizeof(full), "RuleSet %s/%s: spec.rules: %s", req.ns, req.name, msg);
+		snprintf(full, sizeof(full), "RuleSet %s/%s: spec.rules: %s", req.ns, req.name,
+			 msg);
 		*allowed = false;
 		*out = admission_response(req.uid, false, 422, "Invalid", full);
-		vlog_info("webhook", "msg=\"refused ruleset\" ns=%s name=%s op=%s", req.ns, req.name,
-			  req.operation);
+		vlog_info("webhook", "msg=\"refused ruleset\" ns=%s name=%s op=%s", req.ns,
+			  req.name, req.operation);
 	} else {
 		/* our failure, not the user's: let the controller judge it later */
 		*out = admission_response(req.uid, true, 0, NULL, "vigil: validation unavailable");
@@ -91,12 +92,13 @@ static int healthz(const struct httpd_request *req, struct httpd_response *resp,
 int webhook_start(const struct webhook_opts *o, struct webhook **out)
 {
 	struct webhook *w;
-	struct httpd_opts ho = { .addr = o->addr };
+	struct httpd_opts ho = {0};
 	char cert[4096], key[4096];
 	int err;
 
 	if (!o || !o->validate || !o->addr)
 		return -EINVAL;
+	ho.addr = o->addr;
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return -ENOMEM;
@@ -114,10 +116,14 @@ int webhook_start(const struct webhook_opts *o, struct webhook **out)
 		}
 	} else {
 		char svc[256], svc_ns[256], svc_full[300];
-		const char *dns[3] = { svc, svc_ns, svc_full };
-		const char *ips[1] = { "127.0.0.1" };
-		struct certgen_opts co = { .dir = o->cert_dir, .common_name = svc, .dns_names = dns,
-					   .ndns = 3, .ips = ips, .nips = 1 };
+		const char *dns[3] = {svc, svc_ns, svc_full};
+		const char *ips[1] = {"127.0.0.1"};
+		struct certgen_opts co = {.dir = o->cert_dir,
+					  .common_name = svc,
+					  .dns_names = dns,
+					  .ndns = 3,
+					  .ips = ips,
+					  .nips = 1};
 		const char *name = o->service_name ? o->service_name : "vigil-webhook";
 		const char *ns = o->service_ns ? o->service_ns : "vigil-system";
 
@@ -198,15 +204,15 @@ json_t *webhook_config_build(const char *ca_pem, const char *url, const char *sv
 	}
 	free(ca);
 	cfg = json_pack(
-		"{s:s, s:s, s:{s:s, s:{s:s}}, s:[{s:s, s:o, s:[{s:[s], s:[s], s:[s], s:[s, s], s:s}],"
-		" s:s, s:s, s:s, s:i, s:[s]}]}",
-		"apiVersion", "admissionregistration.k8s.io/v1", "kind",
-		"ValidatingWebhookConfiguration", "metadata", "name", WEBHOOK_CONFIG_NAME, "labels",
-		"app.kubernetes.io/managed-by", "vigil-operator", "webhooks", "name",
-		"rulesets.vigil.dev", "clientConfig", cc, "rules", "apiGroups", "vigil.dev",
-		"apiVersions", "v1alpha1", "resources", "rulesets", "operations", "CREATE",
-		"UPDATE", "scope", "Namespaced", "failurePolicy", "Ignore", "sideEffects", "None",
-		"matchPolicy", "Equivalent", "timeoutSeconds", 5, "admissionReviewVersions", "v1");
+	    "{s:s, s:s, s:{s:s, s:{s:s}}, s:[{s:s, s:o, s:[{s:[s], s:[s], s:[s], s:[s, s], s:s}],"
+	    " s:s, s:s, s:s, s:i, s:[s]}]}",
+	    "apiVersion", "admissionregistration.k8s.io/v1", "kind",
+	    "ValidatingWebhookConfiguration", "metadata", "name", WEBHOOK_CONFIG_NAME, "labels",
+	    "app.kubernetes.io/managed-by", "vigil-operator", "webhooks", "name",
+	    "rulesets.vigil.dev", "clientConfig", cc, "rules", "apiGroups", "vigil.dev",
+	    "apiVersions", "v1alpha1", "resources", "rulesets", "operations", "CREATE", "UPDATE",
+	    "scope", "Namespaced", "failurePolicy", "Ignore", "sideEffects", "None", "matchPolicy",
+	    "Equivalent", "timeoutSeconds", 5, "admissionReviewVersions", "v1");
 	return cfg;
 }
 
@@ -220,17 +226,15 @@ static bool covers(json_t *have, json_t *want)
 	if (json_is_object(want)) {
 		if (!json_is_object(have))
 			return false;
-		json_object_foreach(want, k, v)
-			if (!covers(json_object_get(have, k), v))
-				return false;
+		json_object_foreach(want, k,
+				    v) if (!covers(json_object_get(have, k), v)) return false;
 		return true;
 	}
 	if (json_is_array(want)) {
 		if (!json_is_array(have) || json_array_size(have) != json_array_size(want))
 			return false;
-		json_array_foreach(want, i, v)
-			if (!covers(json_array_get(have, i), v))
-				return false;
+		json_array_foreach(want, i,
+				   v) if (!covers(json_array_get(have, i), v)) return false;
 		return true;
 	}
 	return json_equal(have, want);
@@ -274,7 +278,8 @@ int webhook_config_ensure(struct kube_client *c, json_t *desired, bool *changed)
 	}
 out:
 	if (rc)
-		vlog_warn("webhook", "msg=\"cannot ensure webhook configuration\" code=%d err=\"%s\"",
+		vlog_warn("webhook",
+			  "msg=\"cannot ensure webhook configuration\" code=%d err=\"%s\"",
 			  err.code, err.message);
 	json_decref(cur);
 	json_decref(body);

@@ -37,8 +37,8 @@ struct webhook_opts {
 	const char *addr;      /* "127.0.0.1:9443" */
 	const char *cert_file; /* PEM; NULL -> generate into cert_dir */
 	const char *key_file;
-	const char *ca_file;  /* caBundle source when cert_file is given; NULL -> cert_file */
-	const char *cert_dir; /* where generated certificates go */
+	const char *ca_file;	  /* caBundle source when cert_file is given; NULL -> cert_file */
+	const char *cert_dir;	  /* where generated certificates go */
 	const char *service_ns;	  /* for the generated certificate's names */
 	const char *service_name; /* "vigil-webhook" */
 	webhook_validate_fn validate;

@@ -321,7 +321,10 @@ void ctl_trim_sensornode(void *ctx, json_t *obj)
 	keep_only(json_object_get(obj, "metadata"), md);
 	keep_only(json_object_get(obj, "status"), st);
 	conds = json_object_get(json_object_get(obj, "status"), "conditions");
-	json_array_foreach(conds, i, c) keep_only(c, cond);
+	json_array_foreach(conds, i, c)
+	{
+		keep_only(c, cond);
+	}
 }
 
 /* ---- informer fan-out ---- */

@@ -113,7 +113,10 @@ json_t *bundle_sorted_keys(const json_t *files)
 		json_decref(arr);
 		return NULL;
 	}
-	json_object_foreach((json_t *)files, k, v) keys[i++] = k;
+	json_object_foreach((json_t *)files, k, v)
+	{
+		keys[i++] = k;
+	}
 	qsort(keys, n, sizeof(*keys), str_cmp);
 	for (i = 0; i < n; i++)
 		json_array_append_new(arr, json_string(keys[i]));

@@ -27,7 +27,11 @@ json_t *cond_find(const json_t *status, const char *type)
 	size_t i;
 	json_t *c;
 
-	json_array_foreach(arr, i, c) if (strcmp(str_of(c, "type"), type) == 0) return c;
+	json_array_foreach(arr, i, c)
+	{
+		if (strcmp(str_of(c, "type"), type) == 0)
+			return c;
+	}
 	return NULL;
 }
 

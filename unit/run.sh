@@ -5,7 +5,7 @@ set -u
 fail=0
 for t in "$@"; do
 	if [ -n "${VALGRIND:-}" ]; then
-		cmd=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect "$t")
+		cmd=(valgrind -q --suppressions="$(dirname "$0")/valgrind.supp" --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect "$t")
 	else
 		cmd=("$t")
 	fi

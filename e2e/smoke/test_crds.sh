@@ -71,3 +71,10 @@ kind: RuleSet
 metadata: {name: empty}
 spec: {rules: ""}
 Y
+
+# The field reference is generated from the CRDs and must match them.
+if python3 -c 'import yaml' 2>/dev/null; then
+	python3 "$E2E_ROOT/tools/crd-doc.py" | diff -q - "$E2E_ROOT/docs/crds.md" >/dev/null ||
+		fail "docs/crds.md is stale: run python3 tools/crd-doc.py > docs/crds.md"
+	pass "docs/crds.md matches the CRDs"
+fi

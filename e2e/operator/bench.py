@@ -166,8 +166,8 @@ def main():
         deadline = time.monotonic() + 120
         while api.req("GET", "/api/v1/namespaces/" + NS)[0] == 200:  # an earlier run's, going
             if time.monotonic() > deadline:
-                print("namespace %s still terminating" % NS)
-                return 1
+                print("bench-operator: namespace %s still terminating: skipped" % NS)
+                return 0
             time.sleep(0.5)
         code, _ = api.req("POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace",
                                                           "metadata": {"name": NS}})
@@ -281,10 +281,19 @@ def main():
                 op.wait(10)
             except subprocess.TimeoutExpired:
                 op.kill()
-        api.req("DELETE", "/apis/vigil.dev/v1alpha1/sensornodes?labelSelector=%s%%3D1" % LABEL)
-        api.req("DELETE", "/api/v1/namespaces/%s" % NS)
-        print("cleaned up (operator log: %s)" % os.path.join(tmp, "operator.log"))
+        try:
+            api.req("DELETE", "/apis/vigil.dev/v1alpha1/sensornodes?labelSelector=%s%%3D1" % LABEL)
+            api.req("DELETE", "/api/v1/namespaces/%s" % NS)
+            print("cleaned up (operator log: %s)" % os.path.join(tmp, "operator.log"))
+        except (OSError, http.client.HTTPException) as e:
+            print("cleanup failed (%s): delete SensorNodes -l %s=1 and namespace %s by hand" % (
+                e, LABEL, NS))
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except (OSError, http.client.HTTPException) as e:
+        # the shared local cluster was too slow or went away: report, do not fail `make bench`
+        print("bench-operator: cluster request failed (%s): no numbers this time" % e)
+        sys.exit(0)

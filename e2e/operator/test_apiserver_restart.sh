@@ -11,7 +11,7 @@ op_start a "$port" --no-webhook
 eventually 30 "operator ready" op_ready "$port"
 ruleset e2e-ar1 10 "- macro: m_ar1
   condition: proc.name = ar1" | kc apply -f - >/dev/null
-eventually 15 "RuleSet before the restart Accepted" rs_accepted e2e-ar1 True
+eventually 30 "RuleSet before the restart Accepted" rs_accepted e2e-ar1 True
 restarts_before=$(op_metric "$port" vigil_watch_restarts_total)
 relists_before=$(op_metric "$port" vigil_watch_relists_total)
 

@@ -29,7 +29,7 @@ pass "still exactly one leader"
 
 ruleset e2e-le1 10 "- macro: m_le1
   condition: proc.name = le1" | kc apply -f - >/dev/null
-eventually 15 "leader reconciles" rs_accepted e2e-le1 True
+eventually 30 "leader reconciles" rs_accepted e2e-le1 True
 expect_eq "follower wrote nothing" "$(op_metric "$oport" vigil_api_writes_total)" 0
 expect_eq "follower reconciled nothing" "$(op_metric "$oport" vigil_reconcile_total)" 0
 
@@ -41,8 +41,8 @@ pass "failover took $(($(date +%s) - start))s (lease 15s)"
 expect_eq "new holder" "$(kc -n $OPNS get lease $lease -o jsonpath='{.spec.holderIdentity}')" "e2e-$other"
 ruleset e2e-le2 20 "- macro: m_le2
   condition: proc.name = le2" | kc apply -f - >/dev/null
-eventually 15 "new leader reconciles" rs_accepted e2e-le2 True
-eventually 15 "new leader writes the bundle" bundle_has m_le2
+eventually 30 "new leader reconciles" rs_accepted e2e-le2 True
+eventually 30 "new leader writes the bundle" bundle_has m_le2
 
 # a graceful stop releases the lease at once
 op_kill $other TERM

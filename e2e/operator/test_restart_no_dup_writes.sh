@@ -14,9 +14,9 @@ for i in 1 2 3; do
   condition: proc.name = p$i" vigil.dev/e2e-restart=none | kc apply -f - >/dev/null
 done
 ruleset e2e-rsbad 40 "$BAD_RULES" vigil.dev/e2e-restart=none | kc apply -f - >/dev/null || fail "apply broken RuleSet"
-for i in 1 2 3; do eventually 15 "e2e-rs$i Accepted" rs_accepted "e2e-rs$i" True; done
-eventually 15 "e2e-rsbad Accepted=False" rs_accepted e2e-rsbad False
-eventually 15 "bundle holds all three" bundle_has m_restart_3
+for i in 1 2 3; do eventually 30 "e2e-rs$i Accepted" rs_accepted "e2e-rs$i" True; done
+eventually 30 "e2e-rsbad Accepted=False" rs_accepted e2e-rsbad False
+eventually 30 "bundle holds all three" bundle_has m_restart_3
 sleep 2
 rv_before=$(kc -n $OPNS get rulesets -o jsonpath='{range .items[*]}{.metadata.name}={.metadata.resourceVersion} {end}'; kc -n $OPNS get configmap vigil-rules -o jsonpath='{.metadata.resourceVersion}')
 op_kill a KILL
@@ -26,7 +26,7 @@ port2=$(free_port)
 op_start b "$port2" --no-webhook
 eventually 30 "restarted operator ready" op_ready "$port2"
 # give it time to reconcile every key (all are queued at start)
-eventually 15 "every RuleSet reconciled after restart" sh -c \
+eventually 30 "every RuleSet reconciled after restart" sh -c \
 	"[ \$(curl -fsS http://127.0.0.1:$port2/metrics | awk '/^vigil_reconcile_total/ {s+=\$2} END {print s+0}') -ge 5 ]"
 sleep 3
 expect_eq "API writes after restart" "$(op_metric "$port2" vigil_api_writes_total)" 0

@@ -10,11 +10,11 @@ kc delete validatingwebhookconfiguration vigil-rulesets --ignore-not-found >/dev
 eventually 30 "operator ready" op_ready "$port"
 
 ruleset e2e-lg 10 "$GOOD_RULES" | kc apply -f - >/dev/null
-eventually 15 "v1 Accepted=True" rs_accepted e2e-lg True
-eventually 15 "v1 in the bundle" bundle_has "Shell in container"
+eventually 30 "v1 Accepted=True" rs_accepted e2e-lg True
+eventually 30 "v1 in the bundle" bundle_has "Shell in container"
 
 ruleset e2e-lg 10 "$BAD_RULES" | kc apply -f - >/dev/null || fail "apply without webhook"
-eventually 15 "v2 Accepted=False" rs_accepted e2e-lg False
+eventually 30 "v2 Accepted=False" rs_accepted e2e-lg False
 expect_eq "reason" "$(rs_field e2e-lg '{.status.conditions[?(@.type=="Accepted")].reason}')" InvalidRules
 msg=$(rs_field e2e-lg '{.status.conditions[?(@.type=="Accepted")].message}')
 echo "$msg" | grep -q "3:36: rule 'Broken rule'" || fail "message without line:column: $msg"
@@ -27,8 +27,8 @@ expect_eq "Applied reason" "$(rs_field e2e-lg '{.status.conditions[?(@.type=="Ap
 
 ruleset e2e-other 20 "- macro: other_macro
   condition: proc.name = other" | kc apply -f - >/dev/null
-eventually 15 "another RuleSet still Accepted" rs_accepted e2e-other True
-eventually 15 "and in the bundle" bundle_has other_macro
+eventually 30 "another RuleSet still Accepted" rs_accepted e2e-other True
+eventually 30 "and in the bundle" bundle_has other_macro
 bundle_has "Shell in container" || fail "last good rules lost after another change"
 pass "last good kept through another bundle change"
 w=$(kc get events -n $OPNS --field-selector reason=InvalidRules,involvedObject.name=e2e-lg -o name | wc -l)
@@ -38,5 +38,5 @@ pass "InvalidRules event recorded"
 ruleset e2e-lg 10 "$GOOD_RULES
 - macro: fixed_again
   condition: proc.name = fixed" | kc apply -f - >/dev/null
-eventually 15 "fixed RuleSet Accepted=True" rs_accepted e2e-lg True
-eventually 15 "fixed version in the bundle" bundle_has fixed_again
+eventually 30 "fixed RuleSet Accepted=True" rs_accepted e2e-lg True
+eventually 30 "fixed version in the bundle" bundle_has fixed_again

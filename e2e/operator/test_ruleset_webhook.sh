@@ -9,18 +9,18 @@ OP_WEBHOOK_PORT=$(free_port)
 op_start a "$port" --webhook-addr "127.0.0.1:$OP_WEBHOOK_PORT" \
 	--webhook-url-base "https://127.0.0.1:$OP_WEBHOOK_PORT"
 eventually 30 "operator ready" op_ready "$port"
-eventually 15 "webhook configuration points at us" \
+eventually 30 "webhook configuration points at us" \
 	sh -c "$KUBECTL --kubeconfig $KUBECONFIG_OUT get validatingwebhookconfiguration vigil-rulesets -o jsonpath='{.webhooks[0].clientConfig.url}' | grep -q 127.0.0.1:$OP_WEBHOOK_PORT"
 ca=$(kc get validatingwebhookconfiguration vigil-rulesets -o jsonpath='{.webhooks[0].clientConfig.caBundle}')
 [ -n "$ca" ] || fail "caBundle empty"
 pass "caBundle set"
 
 ruleset e2e-good 10 "$GOOD_RULES" | kc apply -f - >/dev/null || fail "apply valid RuleSet"
-eventually 15 "valid RuleSet Accepted=True" rs_accepted e2e-good True
+eventually 30 "valid RuleSet Accepted=True" rs_accepted e2e-good True
 expect_eq "ruleCount" "$(rs_field e2e-good '{.status.ruleCount}')" 1
 expect_eq "Accepted reason" "$(rs_field e2e-good '{.status.conditions[?(@.type=="Accepted")].reason}')" Valid
-eventually 15 "rules in the bundle" bundle_has "Shell in container"
-eventually 15 "status.rulesHash = bundle.sha256" sh -c \
+eventually 30 "rules in the bundle" bundle_has "Shell in container"
+eventually 30 "status.rulesHash = bundle.sha256" sh -c \
 	"[ \"\$($KUBECTL --kubeconfig $KUBECONFIG_OUT -n $OPNS get cm vigil-rules -o jsonpath='{.data.bundle\.sha256}')\" = \"\$($KUBECTL --kubeconfig $KUBECONFIG_OUT -n $OPNS get ruleset e2e-good -o jsonpath='{.status.rulesHash}')\" ]"
 expect_eq "observedGeneration" "$(rs_field e2e-good '{.status.observedGeneration}')" \
 	"$(rs_field e2e-good '{.metadata.generation}')"

@@ -169,6 +169,16 @@ def main():
                 print("bench-operator: namespace %s still terminating: skipped" % NS)
                 return 0
             time.sleep(0.5)
+        while True:  # and an earlier run's SensorNodes
+            code, lst = api.req("GET", "/apis/vigil.dev/v1alpha1/sensornodes?labelSelector=%s%%3D1"
+                                "&limit=1" % LABEL)
+            if code != 200 or not lst.get("items"):
+                break
+            if time.monotonic() > deadline:
+                print("bench-operator: SensorNodes of an earlier run still present: skipped")
+                return 0
+            api.req("DELETE", "/apis/vigil.dev/v1alpha1/sensornodes?labelSelector=%s%%3D1" % LABEL)
+            time.sleep(1)
         code, _ = api.req("POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace",
                                                           "metadata": {"name": NS}})
         if code != 201:

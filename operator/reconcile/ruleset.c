@@ -741,8 +741,9 @@ static void map_sensornode(void *ctx, struct ctl_controller *c, json_t *old, jso
 	if (old && obj && ((!h1 && !h2) || (h1 && h2 && strcmp(h1, h2) == 0)))
 		return; /* a heartbeat: nothing the RuleSets report changed */
 	atomic_fetch_add(&r->sn_version, 1);
-	/* many sensors pick up a new bundle within seconds of each other: one pass per 2 s */
-	ctl_enqueue_all_after(r->c, &r->s_rs, 2000);
+	/* many sensors pick up a new bundle within seconds of each other, and nodes come and go in
+	 * bursts: at most one pass of status writes per 5 s */
+	ctl_enqueue_all_after(r->c, &r->s_rs, 5000);
 }
 
 int rsctl_register(const struct rsctl_opts *o, struct rsctl **out)

@@ -21,6 +21,7 @@
 #include "operator/leader/leader.h"
 #include "operator/metrics/metrics.h"
 #include "operator/reconcile/ruleset.h"
+#include "operator/reconcile/sensorfleet.h"
 #include "operator/webhook/certstore.h"
 #include "operator/webhook/webhook.h"
 
@@ -360,6 +361,7 @@ int main(int argc, char **argv)
 	struct metrics *mx = NULL;
 	struct evrec *ev = NULL;
 	struct rsctl *rs = NULL;
+	struct sfctl *sf = NULL;
 	struct httpd *http = NULL;
 	struct leader *le = NULL;
 	struct httpd_opts ho = {0};
@@ -404,7 +406,14 @@ int main(int argc, char **argv)
 			    &rs);
 	if (rc)
 		goto out;
-	/* another reconciler registers here, e.g. sfctl_register(&(struct sfctl_opts){...}) */
+	rc = sfctl_register(&(struct sfctl_opts){.manager = a.m,
+						 .client = client,
+						 .events = ev,
+						 .metrics = mx,
+						 .ns = o.ns},
+			    &sf);
+	if (rc)
+		goto out;
 
 	ho.addr = o.metrics_addr;
 	if (httpd_new(&ho, &http) || httpd_route(http, "GET", "/healthz", healthz, &a) ||
@@ -466,6 +475,7 @@ out_nolease:
 	webhook_free(a.wh);
 	httpd_free(http);
 	ctl_manager_free(a.m);
+	sfctl_free(sf);
 	rsctl_free(rs);
 	evrec_free(ev);
 	metrics_free(mx);

@@ -38,7 +38,12 @@ static void hash_inputs(const struct rules_input *in, size_t n, char out[65])
 	for (size_t i = 0; i < n; i++) {
 		char len[32];
 		const char *name = in[i].name ? in[i].name : "";
+		const char *slash = strrchr(name, '/');
 
+		/* Inputs are named by their file name only, so the same files hash the same wherever
+		 * they are mounted (the operator's bundle.sha256 is this formula over its keys). */
+		if (slash)
+			name = slash + 1;
 		snprintf(len, sizeof(len), "%zu", in[i].len);
 		EVP_DigestUpdate(ctx, name, strlen(name) + 1);
 		EVP_DigestUpdate(ctx, len, strlen(len) + 1);

@@ -105,7 +105,7 @@ size_t rules_set_count(const struct rules_set *rs);
 size_t rules_set_count_active(const struct rules_set *rs);
 
 /* Stable hex sha256 (64 chars + NUL, owned by the set) of the inputs: for each input in order,
- * its name, a NUL, its length as decimal, a NUL, and its bytes. */
+ * its name without any directory part, a NUL, its length as decimal, a NUL, and its bytes. */
 const char *rules_set_hash(const struct rules_set *rs);
 
 /* Fills *out for rule i (0 <= i < rules_set_count, in definition order). 0 or -ERANGE. */

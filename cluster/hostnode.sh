@@ -59,7 +59,7 @@ sync_configmap() {
 	stamp=..$(date +%s%N)
 	mkdir -p "$dir/$stamp"
 	for k in $(jq -r '.data // {} | keys[]' <<<"$json"); do
-		jq -r --arg k "$k" '.data[$k]' <<<"$json" >"$dir/$stamp/$k"
+		jq -j --arg k "$k" '.data[$k]' <<<"$json" >"$dir/$stamp/$k"
 	done
 	ln -sfn "$stamp" "$dir/..data_tmp" && mv -T "$dir/..data_tmp" "$dir/..data"
 	for k in $(jq -r '.data // {} | keys[]' <<<"$json"); do

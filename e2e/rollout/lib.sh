@@ -9,19 +9,27 @@ RL_OP_BIN=${VIGIL_ROLLOUT_OPERATOR:-$VIGIL_BIN/vigil-operator}
 RL_SIM_BIN=${VIGIL_SIMFLEET:-$VIGIL_BIN/vigil-simfleet}
 RL_TMP=$(mktemp -d /tmp/vigil-e2e-rollout.XXXXXX)
 RL_PIDS=()
-RL_NODES=$(kc get nodes -l type=kwok -o name 2>/dev/null | sed 's|node/||' | sort)
+RL_TYPE=${RL_TYPE:-kwok}	  # the fleet's nodeSelector is type=$RL_TYPE
+RL_PREFIX=${RL_PREFIX:-kwok-node-} # the simulated sensors serve nodes named so
+RL_HB=${RL_HB:-2}		  # heartbeatSeconds
+RL_NODES=$(kc get nodes -l type=$RL_TYPE -o name 2>/dev/null | sed 's|node/||' | sort)
 RL_N=$(echo "$RL_NODES" | grep -c . || true)
 [ -x "$RL_OP_BIN" ] || fail "no operator binary at $RL_OP_BIN (run make)"
 [ -x "$RL_SIM_BIN" ] || fail "no simfleet binary at $RL_SIM_BIN (run make)"
 [ "$RL_N" -ge 3 ] || fail "need at least 3 kwok nodes, have $RL_N"
 
 # The status fields the rollout persists must be in the served schema (else they are pruned).
-kc apply -f "$E2E_ROOT/crds/vigil.dev_sensorfleets.yaml" >/dev/null || fail "apply sensorfleet crd"
-kc wait --for=condition=Established crd/sensorfleets.vigil.dev --timeout=30s >/dev/null || fail crd
+# Set-up steps are retried: other tests may be restarting the API server meanwhile.
+rl_setup() {
+	kc apply -f "$E2E_ROOT/crds/vigil.dev_sensorfleets.yaml" >/dev/null &&
+		kc wait --for=condition=Established crd/sensorfleets.vigil.dev --timeout=30s >/dev/null &&
+		{ kc get namespace $RNS >/dev/null 2>&1 || kc create namespace $RNS >/dev/null; } &&
+		{ kc -n $RNS get serviceaccount vigil-sensor >/dev/null 2>&1 ||
+			kc -n $RNS create serviceaccount vigil-sensor >/dev/null; }
+}
 # a namespace left by an earlier run must be gone first (its fleet would be picked up)
 for _ in $(seq 1 120); do kc get namespace $RNS >/dev/null 2>&1 || break; [ "$(kc get namespace $RNS -o jsonpath='{.status.phase}' 2>/dev/null)" = Terminating ] || break; sleep 0.5; done
-kc get namespace $RNS >/dev/null 2>&1 || kc create namespace $RNS >/dev/null
-kc -n $RNS create serviceaccount vigil-sensor >/dev/null 2>&1 || true
+eventually 60 "namespace $RNS with the sensor ServiceAccount, SensorFleet CRD served" rl_setup
 
 rl_free_port() {
 	local p
@@ -31,13 +39,12 @@ rl_free_port() {
 	done
 }
 
-# rl_unlabel: removes every vigil.dev/sensor-* label from the kwok nodes.
+# rl_unlabel: removes every vigil.dev/sensor-* label from the fleet's nodes (one call per label key).
 rl_unlabel() {
-	local n k
-	for n in $RL_NODES; do
-		for k in $(kc get node "$n" -o json | jq -r '.metadata.labels | keys[] | select(startswith("vigil.dev/sensor-"))'); do
-			kc label node "$n" "$k-" >/dev/null 2>&1 || true
-		done
+	local k
+	for k in $(kc get nodes -l type=$RL_TYPE -o json 2>/dev/null |
+		jq -r '[.items[].metadata.labels | keys[] | select(startswith("vigil.dev/sensor-"))] | unique[]'); do
+		kc label nodes -l type=$RL_TYPE "$k-" >/dev/null 2>&1 || true
 	done
 }
 
@@ -51,10 +58,13 @@ rl_cleanup() {
 	kc -n $RNS delete sensorfleet --all --wait=true --timeout=30s >/dev/null 2>&1 || true
 	kc delete namespace $RNS --wait=true --timeout=60s >/dev/null 2>&1 || true
 	rl_unlabel
-	for n in $RL_NODES; do kc delete sensornode "$n" --ignore-not-found >/dev/null 2>&1; done
+	# shellcheck disable=SC2086
+	[ -n "$RL_NODES" ] && kc delete sensornode $RL_NODES --ignore-not-found --wait=false >/dev/null 2>&1
 	if [ -n "${VIGIL_KEEP_LOGS:-}" ]; then echo "logs in $RL_TMP"; else rm -rf "$RL_TMP"; fi
 }
 trap rl_cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 rl_unlabel
 
 # rl_op_start: starts an operator for the namespace; sets RL_OP_PID, RL_OP_PORT.
@@ -79,6 +89,7 @@ rl_op_kill() {
 
 rl_sim_start() {
 	"$RL_SIM_BIN" --kubeconfig "$KUBECONFIG_OUT" --namespace $RNS --load-delay "${1:-2}" \
+		--node-prefix "$RL_PREFIX" \
 		>>"$RL_TMP/simfleet.log" 2>&1 &
 	disown $! 2>/dev/null || true
 	RL_PIDS+=($!)
@@ -100,10 +111,10 @@ metadata:
 spec:
   driverVersion: "$1"
   image: vigil/sensor:$1
-  heartbeatSeconds: 2
-  nodeSelector: {type: kwok}
+  heartbeatSeconds: $RL_HB
+  nodeSelector: {type: $RL_TYPE}
   rollout:
-    maxParallel: 1
+    maxParallel: ${RL_PARALLEL:-1}
     makeBeforeBreak: true
     maxNodesWithoutDetection: 1
     gapBudgetSeconds: ${RL_BUDGET:-10}

@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
@@ -112,10 +113,43 @@ static void fill_snapshot(struct health_snapshot *s, const struct simpod *p, uin
 	s->start_ns = p->first_ns;
 }
 
+struct pass {
+	struct kube_client *client;
+	struct simpod *pods;
+	size_t n, first, step;
+	uint64_t now;
+	double load_delay;
+	const char *bad;
+};
+
+/* Writes the due reports of pods first, first+step, ... (one writer thread of a pass). */
+static void *write_reports(void *arg)
+{
+	struct pass *w = arg;
+	struct kube_error err;
+
+	for (size_t i = w->first; i < w->n && !stopping; i += w->step) {
+		struct simpod *p = &w->pods[i];
+		struct health_snapshot s;
+
+		fill_snapshot(&s, p, health_now_ns(), w->load_delay, w->bad);
+		if (p->last_write_ns && s.probe_attached == p->loaded &&
+		    w->now - p->last_write_ns < (uint64_t)p->heartbeat_s * 1000000000ULL)
+			continue;
+		p->loaded = s.probe_attached;
+		if (report_write(w->client, p->st, &s, &err) == 0)
+			p->last_write_ns = w->now;
+		else
+			vlog_warn("simfleet", "node=%s msg=\"cannot report\" err=\"%s\"", p->node,
+				  err.message);
+	}
+	return NULL;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: vigil-simfleet --namespace NS [--kubeconfig FILE] [--node-prefix P]\n"
-		   "                     [--load-delay SECONDS] [--bad TEXT]\n"
+		   "                     [--load-delay SECONDS] [--bad TEXT] [--writers N]\n"
 		   "       vigil-simfleet --revision VERSION IMAGE   (prints the revision id)\n");
 }
 
@@ -132,6 +166,7 @@ int main(int argc, char **argv)
 	};
 	const char *kubeconfig = NULL, *ns = NULL, *prefix = "kwok-node-", *bad = "bad";
 	double load_delay = 2;
+	int writers = 8;
 	struct kube_config *cfg = NULL;
 	struct kube_client *client = NULL;
 	struct kube_error err;
@@ -248,20 +283,21 @@ int main(int argc, char **argv)
 		} else {
 			vlog_warn("simfleet", "msg=\"cannot list pods\" err=\"%s\"", err.message);
 		}
-		for (i = 0; i < n && !stopping; i++) {
-			struct simpod *p = &pods[i];
-			struct health_snapshot s;
+		/* due reports, written by `writers` threads (a pass must fit in a heartbeat) */
+		{
+			pthread_t th[64];
+			struct pass ps[64];
+			int nt = writers < 1 ? 1 : writers > 64 ? 64 : writers, started = 0;
 
-			fill_snapshot(&s, p, health_now_ns(), load_delay, bad);
-			if (p->last_write_ns && s.probe_attached == p->loaded &&
-			    now - p->last_write_ns < (uint64_t)p->heartbeat_s * 1000000000ULL)
-				continue;
-			p->loaded = s.probe_attached;
-			if (report_write(client, p->st, &s, &err) == 0)
-				p->last_write_ns = now;
-			else
-				vlog_warn("simfleet", "node=%s msg=\"cannot report\" err=\"%s\"",
-					  p->node, err.message);
+			for (int t = 0; t < nt; t++) {
+				ps[t] = (struct pass){client,	  pods, n,	    (size_t)t,
+						      (size_t)nt, now,	load_delay, bad};
+				if (pthread_create(&th[t], NULL, write_reports, &ps[t]) != 0)
+					break;
+				started++;
+			}
+			for (int t = 0; t < started; t++)
+				pthread_join(th[t], NULL);
 		}
 		for (int t = 0; t < 10 && !stopping; t++)
 			usleep(100 * 1000);

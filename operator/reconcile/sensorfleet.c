@@ -193,11 +193,47 @@ static int delete_revision(struct sfctl *s, json_t *fleet, const char *rev)
 	return rc;
 }
 
-/* Applies the label actions, one merge patch per node, in the order nodes first appear. */
+#define LABEL_WRITERS 8
+
+struct lpatch {
+	const char *node; /* borrowed from the order array */
+	json_t *body;
+	char path[KUBE_PATH_MAX];
+	int rc;
+	struct kube_error err;
+};
+
+struct lworker {
+	struct sfctl *s;
+	struct lpatch *v;
+	size_t n, first, step;
+};
+
+static void *label_worker(void *arg)
+{
+	struct lworker *w = arg;
+
+	for (size_t i = w->first; i < w->n; i += w->step) {
+		struct lpatch *lp = &w->v[i];
+
+		lp->rc = lp->body ? kube_patch(w->s->client, lp->path, KUBE_PATCH_MERGE, lp->body,
+					       NULL, &lp->err)
+				  : -ENOMEM;
+		ctl_count_write(w->s->c, "PATCH");
+	}
+	return NULL;
+}
+
+/*
+ * Applies the label actions: one merge patch per node, by up to LABEL_WRITERS threads (an install
+ * labels every node at once; the API round trip dominates). The bodies are built here; the threads
+ * only send them.
+ */
 static int label_nodes(struct sfctl *s, const struct rollout_plan *p)
 {
 	json_t *order = json_array(), *patches = json_object();
-	size_t i;
+	struct lpatch *v = NULL;
+	size_t i, n;
 	json_t *nm;
 	int ret = 0;
 
@@ -223,31 +259,54 @@ static int label_nodes(struct sfctl *s, const struct rollout_plan *p)
 				    a->kind == ROLLOUT_ACT_LABEL_NODE ? json_string(a->value)
 								      : json_null());
 	}
+	n = json_array_size(order);
+	v = calloc(n + 1, sizeof(*v));
+	if (!v) {
+		ret = -ENOMEM;
+		goto out;
+	}
 	json_array_foreach(order, i, nm)
 	{
-		const char *node = json_string_value(nm);
-		json_t *body =
-		    json_pack("{s:{s:O}}", "metadata", "labels", json_object_get(patches, node));
-		char path[KUBE_PATH_MAX], *txt;
-		struct kube_error err;
-		int rc;
+		v[i].node = json_string_value(nm);
+		v[i].body = json_pack("{s:{s:O}}", "metadata", "labels",
+				      json_object_get(patches, v[i].node));
+		kube_path(v[i].path, sizeof(v[i].path), &kube_res_nodes, NULL, v[i].node, NULL);
+	}
+	{
+		pthread_t th[LABEL_WRITERS];
+		struct lworker w[LABEL_WRITERS];
+		size_t nt = n < LABEL_WRITERS ? n : LABEL_WRITERS, started = 0;
 
-		kube_path(path, sizeof(path), &kube_res_nodes, NULL, node, NULL);
-		rc = body ? kube_patch(s->client, path, KUBE_PATCH_MERGE, body, NULL, &err)
-			  : -ENOMEM;
-		ctl_count_write(s->c, "PATCH");
-		txt = json_dumps(json_object_get(patches, node), JSON_COMPACT | JSON_SORT_KEYS);
-		if (rc && rc != -ENOENT) {
-			vlog_warn(SUB, "node=%s msg=\"cannot label\" code=%d err=\"%s\"", node,
-				  err.code, err.message);
-			ret = rc;
-		} else if (!rc) {
-			vlog_info(SUB, "node=%s labels=%s", node, txt ? txt : "");
+		for (size_t t = 0; t < nt; t++) {
+			w[t] = (struct lworker){s, v, n, t, nt};
+			if (t == 0 || pthread_create(&th[t], NULL, label_worker, &w[t]) != 0)
+				continue;
+			started |= (size_t)1 << t;
+		}
+		/* this thread takes share 0, and any share whose thread did not start */
+		for (size_t t = 0; t < nt; t++)
+			if (!(started & ((size_t)1 << t)))
+				label_worker(&w[t]);
+		for (size_t t = 1; t < nt; t++)
+			if (started & ((size_t)1 << t))
+				pthread_join(th[t], NULL);
+	}
+	for (i = 0; i < n; i++) {
+		char *txt =
+		    json_dumps(json_object_get(patches, v[i].node), JSON_COMPACT | JSON_SORT_KEYS);
+
+		if (v[i].rc && v[i].rc != -ENOENT) {
+			vlog_warn(SUB, "node=%s msg=\"cannot label\" code=%d err=\"%s\"", v[i].node,
+				  v[i].err.code, v[i].err.message);
+			ret = v[i].rc;
+		} else if (!v[i].rc) {
+			vlog_info(SUB, "node=%s labels=%s", v[i].node, txt ? txt : "");
 		}
 		free(txt);
-		json_decref(body);
+		json_decref(v[i].body);
 	}
 out:
+	free(v);
 	json_decref(order);
 	json_decref(patches);
 	return ret;
@@ -607,10 +666,14 @@ int sfctl_register(const struct sfctl_opts *o, struct sfctl **out)
 	s->s_sf = (struct ctl_source){.res = &kube_res_sensorfleets, .ns = s->ns};
 	s->s_ds = (struct ctl_source){
 	    .res = &kube_res_daemonsets, .ns = s->ns, .label_selector = FLEET_LABEL};
-	s->s_pods =
-	    (struct ctl_source){.res = &kube_res_pods, .ns = s->ns, .label_selector = FLEET_LABEL};
-	s->s_nodes = (struct ctl_source){.res = &kube_res_nodes};
-	s->s_sn = (struct ctl_source){.res = &kube_res_sensornodes};
+	s->s_pods = (struct ctl_source){.res = &kube_res_pods,
+					.ns = s->ns,
+					.label_selector = FLEET_LABEL,
+					.transform = fleet_trim_pod};
+	s->s_nodes = (struct ctl_source){.res = &kube_res_nodes, .transform = fleet_trim_node};
+	/* the same source (and trim) as the RuleSet controller's: one shared SensorNode cache */
+	s->s_sn =
+	    (struct ctl_source){.res = &kube_res_sensornodes, .transform = ctl_trim_sensornode};
 	co.ctx = s;
 	co.workers = o->workers > 0 ? o->workers : 1;
 	s->c = ctl_register(s->m, &co);

@@ -166,9 +166,11 @@ static const char *version_of(struct sim *s, const char *rev)
 	size_t i;
 	json_t *d;
 
-	json_array_foreach(s->dss, i,
-			   d) if (strcmp(json_string_value(json_object_get(d, "rev")), rev) ==
-				  0) return json_string_value(json_object_get(d, "version"));
+	json_array_foreach(s->dss, i, d)
+	{
+		if (strcmp(json_string_value(json_object_get(d, "rev")), rev) == 0)
+			return json_string_value(json_object_get(d, "version"));
+	}
 	return NULL;
 }
 
@@ -270,12 +272,17 @@ static size_t sim_reconcile(struct sim *s)
 	json_t *d;
 
 	/* DaemonSets as the view reads them */
-	json_array_foreach(s->dss, i, d) json_array_append_new(
-	    dss, json_pack("{s:{s:s, s:{s:s, s:s}, s:{s:s}}}", "metadata", "namespace",
-			   "vigil-system", "labels", "vigil.dev/fleet", "fleet",
-			   ROLLOUT_REVISION_LABEL, json_string_value(json_object_get(d, "rev")),
-			   "annotations", "vigil.dev/driver-version",
-			   json_string_value(json_object_get(d, "version"))));
+	json_array_foreach(s->dss, i, d)
+	{
+		const char *rev = json_string_value(json_object_get(d, "rev"));
+		const char *ver = json_string_value(json_object_get(d, "version"));
+
+		json_array_append_new(dss, json_pack("{s:{s:s, s:{s:s, s:s}, s:{s:s}}}", "metadata",
+						     "namespace", "vigil-system", "labels",
+						     "vigil.dev/fleet", "fleet",
+						     ROLLOUT_REVISION_LABEL, rev, "annotations",
+						     "vigil.dev/driver-version", ver));
+	}
 	double t0 = cpu_s();
 
 	if (fleet_view_build(&v, s->fleet, s->nodes, s->pods, dss, s->reps,

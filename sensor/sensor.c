@@ -368,7 +368,7 @@ static void start_kube(struct sensor *s)
 		vlog_warn("report", "msg=\"kube client failed\" err=%d", err);
 		return;
 	}
-	if (k8s_meta_start(s->meta, s->kube, s->o->node_name, 30))
+	if (k8s_meta_start(s->meta, s->kube, s->o->node_name))
 		vlog_warn("k8s", "msg=\"pod metadata refresher did not start\"");
 	if (report_start(s->kube, s->health, s->o->node_name, s->o->heartbeat_s, &s->reporter))
 		vlog_warn("report", "msg=\"reporter did not start\"");

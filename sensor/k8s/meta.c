@@ -9,6 +9,7 @@
 
 #include "lib/kube/client.h"
 #include "lib/kube/path.h"
+#include "lib/kube/watch.h"
 #include "lib/util/log.h"
 
 struct entry {
@@ -21,15 +22,8 @@ struct k8s_meta {
 	pthread_mutex_t lock;
 	struct entry *v;
 	size_t n, cap;
-	/* refresher */
-	pthread_t thr;
-	bool running;
-	pthread_mutex_t stop_lock;
-	pthread_cond_t stop_cond;
-	bool stop;
-	struct kube_client *client;
-	char node[254];
-	int period_s;
+	/* the watch of this node's pods (lib/kube keeps its cache current) */
+	struct kube_watch *w;
 };
 
 static void cpy(char *dst, size_t len, const char *src)
@@ -68,8 +62,6 @@ struct k8s_meta *k8s_meta_new(void)
 	if (!m)
 		return NULL;
 	pthread_mutex_init(&m->lock, NULL);
-	pthread_mutex_init(&m->stop_lock, NULL);
-	pthread_cond_init(&m->stop_cond, NULL);
 	return m;
 }
 
@@ -77,17 +69,9 @@ void k8s_meta_free(struct k8s_meta *m)
 {
 	if (!m)
 		return;
-	if (m->running) {
-		pthread_mutex_lock(&m->stop_lock);
-		m->stop = true;
-		pthread_cond_signal(&m->stop_cond);
-		pthread_mutex_unlock(&m->stop_lock);
-		pthread_join(m->thr, NULL);
-	}
+	kube_watch_stop(__atomic_exchange_n(&m->w, NULL, __ATOMIC_ACQ_REL));
 	free(m->v);
 	pthread_mutex_destroy(&m->lock);
-	pthread_mutex_destroy(&m->stop_lock);
-	pthread_cond_destroy(&m->stop_cond);
 	free(m);
 }
 
@@ -271,55 +255,78 @@ size_t k8s_meta_count(struct k8s_meta *m)
 	return n;
 }
 
-static void *refresher(void *arg)
+/* Rebuilds the API entries from the watch's cache (called on every pod event). */
+static void rebuild(struct k8s_meta *m)
 {
-	struct k8s_meta *m = arg;
-	char path[KUBE_PATH_MAX], sel[300];
+	struct kube_watch *w = __atomic_load_n(&m->w, __ATOMIC_ACQUIRE);
+	json_t *list;
 
-	kube_path(path, sizeof(path), &kube_res_pods, NULL, NULL, NULL);
-	snprintf(sel, sizeof(sel), "spec.nodeName=%s", m->node);
-	for (;;) {
-		struct kube_list_opts lo = {.field_selector = sel};
-		struct kube_error ke;
-		json_t *list = NULL;
-		struct timespec ts;
-		bool stop;
-
-		if (kube_list(m->client, path, &lo, &list, &ke) == 0) {
-			int n = k8s_meta_set_pods(m, list);
-
-			vlog_debug("k8s", "node=%s containers=%d", m->node, n);
-			json_decref(list);
-		} else {
-			vlog_warn("k8s",
-				  "msg=\"listing pods failed\" node=%s code=%d reason=%s "
-				  "message=\"%s\"",
-				  m->node, ke.code, ke.reason, ke.message);
-		}
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += m->period_s;
-		pthread_mutex_lock(&m->stop_lock);
-		while (!m->stop &&
-		       pthread_cond_timedwait(&m->stop_cond, &m->stop_lock, &ts) != ETIMEDOUT)
-			;
-		stop = m->stop;
-		pthread_mutex_unlock(&m->stop_lock);
-		if (stop)
-			break;
-	}
-	return NULL;
+	if (!w)
+		return; /* before kube_watch_start returned: k8s_meta_start rebuilds after */
+	list = json_pack("{s:o}", "items", kube_cache_list(kube_watch_cache(w)));
+	if (!list)
+		return;
+	vlog_debug("k8s", "containers=%d", k8s_meta_set_pods(m, list));
+	json_decref(list);
 }
 
-int k8s_meta_start(struct k8s_meta *m, struct kube_client *c, const char *node, int period_s)
+static void on_added(void *ctx, json_t *obj)
 {
+	rebuild(ctx);
+}
+
+static void on_updated(void *ctx, json_t *old, json_t *obj)
+{
+	rebuild(ctx);
+}
+
+static void on_deleted(void *ctx, json_t *old)
+{
+	rebuild(ctx);
+}
+
+/* Pods keep only what the lookup reads (metadata, spec.containers images, containerStatuses). */
+static void trim_pod(void *ctx, json_t *pod)
+{
+	json_t *spec = json_object_get(pod, "spec"), *st = json_object_get(pod, "status");
+	const char *k;
+	json_t *v;
+	void *tmp;
+
+	json_object_foreach_safe(spec, tmp, k, v)
+	{
+		if (strcmp(k, "containers") && strcmp(k, "initContainers") && strcmp(k, "nodeName"))
+			json_object_del(spec, k);
+	}
+	json_object_foreach_safe(st, tmp, k, v)
+	{
+		if (strcmp(k, "containerStatuses") && strcmp(k, "initContainerStatuses") &&
+		    strcmp(k, "ephemeralContainerStatuses"))
+			json_object_del(st, k);
+	}
+}
+
+int k8s_meta_start(struct k8s_meta *m, struct kube_client *c, const char *node)
+{
+	char sel[300];
+	struct kube_watch *w = NULL;
 	int err;
 
-	m->client = c;
-	cpy(m->node, sizeof(m->node), node);
-	m->period_s = period_s > 0 ? period_s : 30;
-	err = pthread_create(&m->thr, NULL, refresher, m);
+	snprintf(sel, sizeof(sel), "spec.nodeName=%s", node ? node : "");
+	err = kube_watch_start(c,
+			       &(struct kube_watch_opts){
+				   .res = &kube_res_pods,
+				   .field_selector = sel,
+				   .transform = trim_pod,
+				   .handlers = {.added = on_added,
+						.updated = on_updated,
+						.deleted = on_deleted,
+						.ctx = m},
+			       },
+			       &w);
 	if (err)
-		return -err;
-	m->running = true;
+		return err;
+	__atomic_store_n(&m->w, w, __ATOMIC_RELEASE);
+	rebuild(m);
 	return 0;
 }

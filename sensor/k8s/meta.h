@@ -2,7 +2,7 @@
 /*
  * k8s/meta: container id -> Kubernetes metadata (namespace, pod, image), for the k8s.* and
  * container.image.* fields. Filled from the pods on this node (lib/kube, fieldSelector
- * spec.nodeName=<node>, refreshed periodically) and/or from an override file (--pod-metadata):
+ * spec.nodeName=<node>, list + watch) and/or from an override file (--pod-metadata):
  *
  *   {"<64-hex container id>": {"namespace": "production", "pod": "payments-db-6f7c9d-mn4xp",
  *     "image": "harbor.golems.internal/golem-trust/payments-db:2.1.4", "container": "db"}}
@@ -47,9 +47,10 @@ int k8s_meta_set_pods(struct k8s_meta *m, json_t *podlist);
 /* Copies the entry for cid (64 hex) into *out; overrides win over API entries. */
 bool k8s_meta_lookup(struct k8s_meta *m, const char *cid, struct k8s_pod_meta *out);
 
-/* Starts a thread that lists the pods on node every period_s seconds through c (borrowed, must
- * outlive m). 0 or -errno. */
-int k8s_meta_start(struct k8s_meta *m, struct kube_client *c, const char *node, int period_s);
+/* Watches the pods on node (list + watch through c, borrowed, must outlive m) and keeps the
+ * entries current as pods come and go, so a new container is known within a second. The watch
+ * reconnects by itself; k8s_meta_free stops it. 0 or -errno. */
+int k8s_meta_start(struct k8s_meta *m, struct kube_client *c, const char *node);
 
 /* Number of entries (overrides + API). */
 size_t k8s_meta_count(struct k8s_meta *m);

@@ -89,7 +89,7 @@ rl_op_kill() {
 
 rl_sim_start() {
 	"$RL_SIM_BIN" --kubeconfig "$KUBECONFIG_OUT" --namespace $RNS --load-delay "${1:-2}" \
-		--node-prefix "$RL_PREFIX" \
+		--node-prefix "$RL_PREFIX" --writers "${RL_WRITERS:-8}" \
 		>>"$RL_TMP/simfleet.log" 2>&1 &
 	disown $! 2>/dev/null || true
 	RL_PIDS+=($!)

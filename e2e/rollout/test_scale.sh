@@ -18,7 +18,7 @@ trap 'exit 143' TERM
 ready_nodes() { [ "$(kc get nodes -l type=kwok-scale --no-headers 2>/dev/null | grep -cw Ready)" -ge "$N" ]; }
 eventually 120 "$N simulated nodes Ready" ready_nodes
 
-RL_TYPE=kwok-scale RL_PREFIX=kwok-scale- RL_HB=10 RL_PARALLEL=50 RL_BUDGET=120
+RL_TYPE=kwok-scale RL_PREFIX=kwok-scale- RL_HB=30 RL_WRITERS=32 RL_PARALLEL=50 RL_BUDGET=120
 . "$(dirname "$0")/lib.sh"
 trap 'rl_cleanup; scale_cleanup' EXIT
 

@@ -161,6 +161,7 @@ int main(int argc, char **argv)
 	    {"node-prefix", required_argument, NULL, 'p'},
 	    {"load-delay", required_argument, NULL, 'd'},
 	    {"bad", required_argument, NULL, 'b'},
+	    {"writers", required_argument, NULL, 'w'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
@@ -199,6 +200,9 @@ int main(int argc, char **argv)
 			break;
 		case 'b':
 			bad = optarg;
+			break;
+		case 'w':
+			writers = atoi(optarg);
 			break;
 		case 'h':
 			usage(stdout);

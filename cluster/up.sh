@@ -14,6 +14,12 @@ if cluster_running; then
 	log "already running (kubeconfig $KUBECONFIG_OUT); make cluster-down first to restart"
 	exit 0
 fi
+for v in ETCD_PORT ETCD_PEER_PORT APISERVER_PORT KCM_PORT SCHED_PORT KWOK_PORT; do
+	if (exec 3<>"/dev/tcp/127.0.0.1/${!v}") 2>/dev/null; then
+		log "error: port ${!v} on 127.0.0.1 is in use (another cluster?); set VIGIL_$v to another port"
+		exit 1
+	fi
+done
 "$here/build.sh" all
 mkdir -p "$STATE"/{pki,etcd,logs,run}
 rm -f "$STATE"/run/*.pid

@@ -15,6 +15,8 @@ export KUBECONFIG=$KUBECONFIG_OUT
 VIGIL_BIN=${VIGIL_BIN:-$root/bin}
 export VIGIL_BIN
 NS=vigil-system
+OP_METRICS=127.0.0.1:${VIGIL_DEMO_METRICS_PORT:-28080}
+OP_WEBHOOK=127.0.0.1:${VIGIL_DEMO_WEBHOOK_PORT:-29443}
 DOWN=0
 for a in "$@"; do
 	case $a in
@@ -68,14 +70,18 @@ say "CRDs, namespace $NS, RBAC applied (kubectl apply -k manifests/)"
 "$root/cluster/hostnode.sh" start 2>&1 | sed 's/^/   /'
 "$root/cluster/simfleet.sh" start 2>&1 | sed 's/^/   /'
 if ! pid_alive operator; then
+	for p in $OP_METRICS $OP_WEBHOOK; do
+		(exec 3<>"/dev/tcp/${p%:*}/${p#*:}") 2>/dev/null &&
+			die "port $p is in use; set VIGIL_DEMO_METRICS_PORT / VIGIL_DEMO_WEBHOOK_PORT"
+	done
 	sa_kubeconfig $NS vigil-operator "$STATE/operator.kubeconfig"
 	start operator "$VIGIL_BIN/vigil-operator" --kubeconfig "$STATE/operator.kubeconfig" \
-		--namespace $NS --metrics-addr 127.0.0.1:28080 --webhook-addr 127.0.0.1:29443 \
-		--webhook-url-base https://127.0.0.1:29443 --webhook-cert-dir "$STATE/webhook" \
+		--namespace $NS --metrics-addr $OP_METRICS --webhook-addr $OP_WEBHOOK \
+		--webhook-url-base https://$OP_WEBHOOK --webhook-cert-dir "$STATE/webhook" \
 		--leader-elect --identity demo
 fi
-wait_until 60 "operator ready" curl -fsS http://127.0.0.1:28080/readyz
-say "operator running as service account $NS/vigil-operator (metrics http://127.0.0.1:28080/metrics)"
+wait_until 60 "operator ready" curl -fsS http://$OP_METRICS/readyz
+say "operator running as service account $NS/vigil-operator (metrics http://$OP_METRICS/metrics)"
 
 step "1. A rule fires: a shell in a production database container"
 kc apply -f "$root/manifests/samples/ruleset-production-db.yaml" >/dev/null
@@ -154,15 +160,42 @@ printf '     %s\n' "$out"
 echo "$out" | grep -Eq '[0-9]+:[0-9]+' || die "refusal names no line:column"
 say "${G}refused with line:column; the running rules are untouched${N}"
 
-# progress FLEET_VERSION: one line per node state change until the rollout settles.
+# node_versions: "node=versions" from the sensor pods running on each node ("0.1.0+0.2.0" while a
+# new sensor runs beside the old one: make-before-break).
+node_versions() {
+	kc -n $NS get pods -l app.kubernetes.io/name=vigil-sensor -o json | jq -r '
+		[.items[] | select(.metadata.deletionTimestamp == null and .status.phase == "Running") |
+		 {n: .spec.nodeName, v: (.spec.containers[0].env[] | select(.name == "VIGIL_DRIVER_VERSION") | .value)}] |
+		group_by(.n)[] | "\(.[0].n)=\([.[].v] | unique | join("+"))"'
+}
+# node_gap NODE: the node's coverage gap in the current/last rollout, from the operator's metrics.
+node_gap() {
+	curl -fsS http://$OP_METRICS/metrics 2>/dev/null |
+		awk -v n="node=\"$1\"" '/^vigil_sensorfleet_node_rollout_gap_seconds/ && index($0, n) { print $2; exit }'
+}
+# watch_rollout UNTIL SECONDS: one line per node that changes version (with its gap and the fleet's
+# coverage) and per change of the fleet's problems, until UNTIL succeeds.
 watch_rollout() {
-	local until=$1 secs=$2 i last="" line
+	local until=$1 secs=$2 i last_p="" p fleet cov nv prev="" n v
+	prev=$(node_versions)
 	for ((i = 0; i < secs * 2; i++)); do
-		line=$(sfj | jq -r '"updated \(.status.nodes.updated // 0)/\(.status.nodes.total // 0), covered \(.status.nodes.withDetection // 0)/\(.status.nodes.total // 0), problems: \([.status.problemNodes // [] | .[] | "\(.name) \(.reason) gap \(.gapSeconds)s"] | join(", ") | if . == "" then "none" else . end); \(.status.conditions // [] | map(select(.type == "Progressing")) | .[0].message // "")"')
-		if [ "$line" != "$last" ]; then
-			say "$(date +%T) $line"
-			last=$line
+		fleet=$(sfj)
+		cov=$(jq -r '"covered \(.status.nodes.withDetection // 0)/\(.status.nodes.total // 0), updated \(.status.nodes.updated // 0)/\(.status.nodes.total // 0)"' <<<"$fleet")
+		nv=$(node_versions)
+		while IFS='=' read -r n v; do
+			[ -n "$n" ] || continue
+			grep -qx "$n=$v" <<<"$prev" && continue
+			case $v in
+			*+*) say "$(date +%T) $n: sensors $v (new one starting beside the old); fleet $cov" ;;
+			*) say "$(date +%T) $n: sensor $v only; node's coverage gap $(node_gap "$n")s; fleet $cov" ;;
+			esac
+		done <<<"$nv"
+		prev=$nv
+		p=$(jq -r '[.status.problemNodes // [] | .[] | "\(.name) \(.reason)"] | join(", ")' <<<"$fleet")
+		if [ -n "$p" ] && [ "$p" != "$last_p" ]; then
+			say "$(date +%T) new version without detection on: $p (old sensors still cover these nodes); fleet $cov"
 		fi
+		last_p=$p
 		"$until" && return 0
 		sleep 0.5
 	done
@@ -171,18 +204,19 @@ watch_rollout() {
 
 step "3. Upgrading the driver to 0.2.0, node by node (make-before-break)"
 kc -n $NS patch sensorfleet demo --type=merge -p '{"spec":{"driverVersion":"0.2.0","image":"vigil/sensor:0.2.0"}}' >/dev/null
-upgraded() { [ "$(sfj | jq -r '.status.currentVersion')" = 0.2.0 ] && cond_is sensorfleet/demo $NS Available True; }
+all_on() { [ -z "$(node_versions | grep -v "=$1\$")" ]; }
+upgraded() { [ "$(sfj | jq -r '.status.currentVersion')" = 0.2.0 ] && cond_is sensorfleet/demo $NS Available True && all_on 0.2.0; }
 watch_rollout upgraded 300
 say "${G}every node on 0.2.0 with detection; largest gap $(sfj | jq -r '.status.lastRollout.maxGapSeconds // 0')s, total $(sfj | jq -r '.status.lastRollout.totalGapSeconds // 0')s${N}"
 kc get sensorfleet -A
-kc get sensornodes -l '!vigil.dev/bench' 2>/dev/null | head -20 || kc get sensornodes
+kc get sensornodes
 
 step "4. A bad driver (0.3.0-bad: its probe fails the verifier) is rolled back automatically"
 kc -n $NS patch sensorfleet demo --type=merge -p '{"spec":{"driverVersion":"0.3.0-bad","image":"vigil/sensor:0.3.0-bad"}}' >/dev/null
-rolled_back() { cond_is sensorfleet/demo $NS RolledBack True && [ "$(sfj | jq -r .status.currentVersion)" = 0.2.0 ] && cond_is sensorfleet/demo $NS Available True; }
+rolled_back() { cond_is sensorfleet/demo $NS RolledBack True && [ "$(sfj | jq -r .status.currentVersion)" = 0.2.0 ] && cond_is sensorfleet/demo $NS Available True && all_on 0.2.0; }
 watch_rollout rolled_back 300
 say "${G}RolledBack: $(kc -n $NS get sensorfleet demo -o jsonpath='{.status.conditions[?(@.type=="RolledBack")].reason}: {.status.conditions[?(@.type=="RolledBack")].message}')${N}"
-kc -n $NS get events --field-selector involvedObject.name=demo,reason=RolledBack -o custom-columns=TIME:.lastTimestamp,REASON:.reason,MESSAGE:.message | tail -3
+kc -n $NS get events --field-selector involvedObject.name=demo,reason=CoverageLost -o custom-columns=REASON:.reason,MESSAGE:.message | sed 's/^/   /'
 say "fleet back to full coverage on 0.2.0"
 
 step "5. Summary"
@@ -195,7 +229,7 @@ cat <<TXT
 
    Look around:  export KUBECONFIG=$KUBECONFIG
                  kubectl get sf,vrs -A; kubectl get sn; kubectl describe sf -n $NS demo
-                 curl -s http://127.0.0.1:28080/metrics | grep vigil_
+                 curl -s http://$OP_METRICS/metrics | grep vigil_
                  alerts: $alerts   logs: $STATE/logs/
    Stop:         make cluster-down
 TXT

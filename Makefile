@@ -130,15 +130,19 @@ $(B)/unit/%: unit/%.c $(B)/operator.a $(B)/sensor.a $(B)/lib.a $(wildcard unit/*
 test-unit: $(UNIT_BINS)
 	@./unit/run.sh $(UNIT_BINS)
 
+CI_FUZZ_SECONDS ?= 20
+
 test-e2e: all
 	@VIGIL_BIN=$(CURDIR)/$(BIN) ./e2e/run.sh
 
-# The CI command: everything under ASan+UBSan, then the unit tests once more under valgrind.
+# The CI command: everything under ASan+UBSan, the unit tests once more under valgrind, the fuzz
+# targets for a bounded time, then the end-to-end tests (sanitizer binaries) on a local cluster.
 test:
 	@$(MAKE) --no-print-directory -j2 SAN=1 all $(patsubst build/rel/%,build/san/%,$(UNIT_BINS))
 	@$(MAKE) --no-print-directory SAN=1 test-unit
 	@$(MAKE) --no-print-directory -j2 all $(UNIT_BINS)
 	@VALGRIND=1 ./unit/run.sh $(UNIT_BINS)
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(CI_FUZZ_SECONDS)
 	@$(MAKE) --no-print-directory SAN=1 test-e2e
 
 cluster-build:

@@ -126,7 +126,7 @@ static inline void world_rev(const char *version, char out[ROLLOUT_REV_LEN])
 	char img[128];
 
 	snprintf(img, sizeof(img), "vigil/sensor:%s", version);
-	rollout_revision_id(version, img, out);
+	rollout_revision_id(NULL, version, img, out);
 }
 
 static inline void world_set_version(struct world *w, const char *version)

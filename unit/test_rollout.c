@@ -27,14 +27,18 @@ static void test_revision_id(void **state)
 {
 	char a[ROLLOUT_REV_LEN], b[ROLLOUT_REV_LEN], c[ROLLOUT_REV_LEN];
 
-	rollout_revision_id("1.0", "img:1", a);
-	rollout_revision_id("1.0", "img:1", b);
-	rollout_revision_id("1.0", "img:2", c);
+	rollout_revision_id("ns/f", "1.0", "img:1", a);
+	rollout_revision_id("ns/f", "1.0", "img:1", b);
+	rollout_revision_id("ns/f", "1.0", "img:2", c);
 	assert_string_equal(a, b);
 	assert_string_not_equal(a, c);
 	assert_int_equal(strlen(a), 10);
-	rollout_revision_id("ab", "c", a);
-	rollout_revision_id("a", "bc", b);
+	rollout_revision_id(NULL, "ab", "c", a);
+	rollout_revision_id(NULL, "a", "bc", b);
+	assert_string_not_equal(a, b);
+	/* two fleets on the same version never share a DaemonSet or node label */
+	rollout_revision_id("ns/a", "1.0", "img:1", a);
+	rollout_revision_id("ns/b", "1.0", "img:1", b);
 	assert_string_not_equal(a, b);
 	assert_int_equal(rollout_result_parse("RollingBack"), ROLLOUT_ROLLING_BACK);
 	assert_int_equal(rollout_result_parse("nope"), ROLLOUT_NONE);
@@ -389,8 +393,8 @@ static void test_mbb_fallback(void **state)
 
 	rollout_policy_init(&spec.policy);
 	spec.policy.gap_budget_seconds = 20;
-	rollout_revision_id("1.0", "img:1", r1);
-	rollout_revision_id("2.0", "img:2", r2);
+	rollout_revision_id(NULL, "1.0", "img:1", r1);
+	rollout_revision_id(NULL, "2.0", "img:2", r2);
 	snprintf(k1, sizeof(k1), ROLLOUT_NODE_LABEL_PREFIX "%s", r1);
 	snprintf(k2, sizeof(k2), ROLLOUT_NODE_LABEL_PREFIX "%s", r2);
 	/* persisted: 1.0 was good, a rollout to 2.0 started 5 s ago and node a was moved then */

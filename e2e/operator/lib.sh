@@ -10,7 +10,7 @@ OP_PIDS=()
 [ -x "$OP_BIN" ] || fail "no operator binary at $OP_BIN (run make)"
 
 kc get namespace $OPNS >/dev/null 2>&1 || kc create namespace $OPNS >/dev/null
-for crd in rulesets sensornodes; do
+for crd in rulesets sensorfleets sensornodes; do
 	kc get crd $crd.vigil.dev >/dev/null 2>&1 || kc apply -f "$E2E_ROOT/crds/vigil.dev_$crd.yaml" >/dev/null
 	kc wait --for=condition=Established crd/$crd.vigil.dev --timeout=30s >/dev/null || fail "crd $crd"
 done

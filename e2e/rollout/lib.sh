@@ -21,15 +21,16 @@ RL_N=$(echo "$RL_NODES" | grep -c . || true)
 # The status fields the rollout persists must be in the served schema (else they are pruned).
 # Set-up steps are retried: other tests may be restarting the API server meanwhile.
 rl_setup() {
-	kc apply -f "$E2E_ROOT/crds/vigil.dev_sensorfleets.yaml" >/dev/null &&
-		kc wait --for=condition=Established crd/sensorfleets.vigil.dev --timeout=30s >/dev/null &&
+	kc apply -f "$E2E_ROOT/crds/" >/dev/null &&
+		kc wait --for=condition=Established crd/rulesets.vigil.dev crd/sensorfleets.vigil.dev \
+			crd/sensornodes.vigil.dev --timeout=30s >/dev/null &&
 		{ kc get namespace $RNS >/dev/null 2>&1 || kc create namespace $RNS >/dev/null; } &&
 		{ kc -n $RNS get serviceaccount vigil-sensor >/dev/null 2>&1 ||
 			kc -n $RNS create serviceaccount vigil-sensor >/dev/null; }
 }
 # a namespace left by an earlier run must be gone first (its fleet would be picked up)
 for _ in $(seq 1 120); do kc get namespace $RNS >/dev/null 2>&1 || break; [ "$(kc get namespace $RNS -o jsonpath='{.status.phase}' 2>/dev/null)" = Terminating ] || break; sleep 0.5; done
-eventually 60 "namespace $RNS with the sensor ServiceAccount, SensorFleet CRD served" rl_setup
+eventually 60 "namespace $RNS with the sensor ServiceAccount, CRDs served" rl_setup
 
 rl_free_port() {
 	local p
@@ -127,8 +128,9 @@ rl_result_is() { [ "$(rl_get '{.status.lastRollout.result}')" = "$1" ]; }
 rl_last_good_is() { [ "$(rl_get '{.status.lastGoodVersion}')" = "$1" ]; }
 rl_succeeded() { rl_result_is Succeeded && rl_last_good_is "$1" && [ "$(rl_cond Available)" = True ]; }
 
-# rl_rev VERSION: the revision id of (VERSION, vigil/sensor:VERSION), as the operator computes it.
-rl_rev() { "$RL_SIM_BIN" --revision "$1" "vigil/sensor:$1"; }
+# rl_rev VERSION: the revision id of fleet $RNS/fleet at (VERSION, vigil/sensor:VERSION), as the
+# operator computes it.
+rl_rev() { "$RL_SIM_BIN" --revision "$RNS/fleet" "$1" "vigil/sensor:$1"; }
 
 # rl_all_on VERSION: every kwok node carries exactly one sensor label, that of VERSION.
 rl_all_on() {

@@ -150,7 +150,8 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: vigil-simfleet --namespace NS [--kubeconfig FILE] [--node-prefix P]\n"
 		   "                     [--load-delay SECONDS] [--bad TEXT] [--writers N]\n"
-		   "       vigil-simfleet --revision VERSION IMAGE   (prints the revision id)\n");
+		   "       vigil-simfleet --revision FLEET VERSION IMAGE   (prints the revision id;\n"
+		   "                     FLEET is namespace/name)\n");
 }
 
 int main(int argc, char **argv)
@@ -177,10 +178,10 @@ int main(int argc, char **argv)
 	char path[KUBE_PATH_MAX];
 	int c;
 
-	if (argc == 4 && strcmp(argv[1], "--revision") == 0) {
+	if (argc == 5 && strcmp(argv[1], "--revision") == 0) {
 		char rev[ROLLOUT_REV_LEN];
 
-		rollout_revision_id(argv[2], argv[3], rev);
+		rollout_revision_id(argv[2], argv[3], argv[4], rev);
 		printf("%s\n", rev);
 		return 0;
 	}

@@ -113,14 +113,15 @@ json_t *fleet_render_daemonset(const struct fleet_render_in *in)
 	pod = NULL;
 	ann = json_pack("{s:s, s:s}", FLEET_ANN_VERSION, in->version ? in->version : "",
 			FLEET_ANN_IMAGE, in->image ? in->image : "");
+	/* OnDelete: a template change (buffer preset, heartbeat, tolerations) must never restart
+	 * every sensor behind our back, blind; pods pick it up when the rollout replaces them. */
 	ds = json_pack("{s:s, s:s, s:{s:s, s:s, s:O, s:o, s:[{s:s, s:s, s:s, s:s, s:b, s:b}]},"
-		       " s:{s:{s:o}, s:{s:s, s:{s:i}}, s:o}}",
+		       " s:{s:{s:o}, s:{s:s}, s:o}}",
 		       "apiVersion", "apps/v1", "kind", "DaemonSet", "metadata", "name", name,
 		       "namespace", ns, "labels", labels, "annotations", ann, "ownerReferences",
 		       "apiVersion", "vigil.dev/v1alpha1", "kind", "SensorFleet", "name", fname,
 		       "uid", uid, "controller", 1, "blockOwnerDeletion", 1, "spec", "selector",
-		       "matchLabels", sel, "updateStrategy", "type", "RollingUpdate",
-		       "rollingUpdate", "maxUnavailable", 1, "template", tmpl);
+		       "matchLabels", sel, "updateStrategy", "type", "OnDelete", "template", tmpl);
 	sel = NULL;
 	if (!ds)
 		goto fail;

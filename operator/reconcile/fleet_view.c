@@ -373,6 +373,8 @@ int fleet_view_build(struct fleet_view *v, json_t *fleet, json_t *nodes, json_t 
 		goto nomem;
 
 	/* spec */
+	snprintf(v->fleet_key, sizeof(v->fleet_key), "%s/%s", fns, fname);
+	v->spec.fleet = v->fleet_key;
 	v->spec.driver_version = jstr(spec, "driverVersion");
 	v->spec.image = jstr(spec, "image");
 	v->spec.heartbeat_seconds = (int)jint(spec, "heartbeatSeconds", 10);

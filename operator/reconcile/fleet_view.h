@@ -51,6 +51,7 @@ struct fleet_view {
 	struct rollout_revision *revisions;
 	size_t n_revisions;
 	/* private */
+	char fleet_key[320]; /* "namespace/name", spec.fleet points here */
 	struct rollout_kv *kvs, *canary;
 	void *rep_copies;
 	json_t *hold;

@@ -111,12 +111,13 @@ void rollout_policy_init(struct rollout_policy *p)
 	p->gap_budget_seconds = 120;
 }
 
-void rollout_revision_id(const char *version, const char *image, char out[ROLLOUT_REV_LEN])
+void rollout_revision_id(const char *fleet, const char *version, const char *image,
+			 char out[ROLLOUT_REV_LEN])
 {
 	uint64_t h = 0xcbf29ce484222325ULL;
-	const char *parts[2] = {version ? version : "", image ? image : ""};
+	const char *parts[3] = {fleet ? fleet : "", version ? version : "", image ? image : ""};
 
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < 3; i++) {
 		for (const unsigned char *p = (const unsigned char *)parts[i]; *p; p++) {
 			h ^= *p;
 			h *= 0x100000001b3ULL;
@@ -1157,7 +1158,8 @@ int rollout_step(struct rollout_tracker *t, const struct rollout_input *in,
 		c.pol.gap_budget_seconds = 1;
 	if (c.pol.max_nodes_without_detection < 0)
 		c.pol.max_nodes_without_detection = 0;
-	rollout_revision_id(in->spec->driver_version, in->spec->image, c.spec_rev);
+	rollout_revision_id(in->spec->fleet, in->spec->driver_version, in->spec->image,
+			    c.spec_rev);
 
 	/* phase: a new spec starts (or supersedes) a rollout and clears an earlier rollback */
 	if (!streq(st->target_revision, c.spec_rev)) {

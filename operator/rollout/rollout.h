@@ -5,7 +5,7 @@
  * persisted status and `now`; rollout_step() returns the actions to take and the new status.
  *
  * Model (docs/rollout.md has the full story):
- * - A revision is one (driverVersion, image) pair, named by rollout_revision_id(). The operator
+ * - A revision is one (fleet, driverVersion, image), named by rollout_revision_id(). The operator
  * runs one DaemonSet per revision whose pods only run on nodes carrying the node label
  *   "vigil.dev/sensor-<rev>" (node affinity, operator Exists). The label's value is the unix time
  * in seconds the node was moved to that revision, so the wait is measured across operator restarts.
@@ -57,6 +57,7 @@ struct rollout_policy {
 void rollout_policy_init(struct rollout_policy *p);
 
 struct rollout_spec {
+	const char *fleet;	    /* borrowed: "namespace/name", part of every revision id */
 	const char *driver_version; /* borrowed */
 	const char *image;	    /* borrowed */
 	int heartbeat_seconds;	    /* used for reports that carry none; 0 = 10 */
@@ -239,9 +240,11 @@ struct rollout_input {
 int rollout_step(struct rollout_tracker *t, const struct rollout_input *in,
 		 struct rollout_plan *out);
 
-/* Writes the revision id of (version, image) into out (ROLLOUT_REV_LEN bytes): 10 lowercase hex
- * digits of a 64-bit FNV-1a hash, stable across builds. */
-void rollout_revision_id(const char *version, const char *image, char out[ROLLOUT_REV_LEN]);
+/* Writes the revision id of (fleet, version, image) into out (ROLLOUT_REV_LEN bytes): 10 lowercase
+ * hex digits of a 64-bit FNV-1a hash, stable across builds. fleet ("namespace/name", may be NULL)
+ * is part of it so that two fleets never share a DaemonSet or a node label. */
+void rollout_revision_id(const char *fleet, const char *version, const char *image,
+			 char out[ROLLOUT_REV_LEN]);
 
 /* Names for conditions, results and action kinds as written to the API ("Available", "InProgress").
  */

@@ -12,12 +12,13 @@ if ! cluster_running; then
 	"$root/cluster/up.sh" || exit 1
 	started=1
 fi
+cleanup() { [ $started = 1 ] && [ -z "${VIGIL_KEEP_CLUSTER:-}" ] && "$root/cluster/down.sh"; }
+trap cleanup EXIT
+
 # Every test may rely on the three CRDs being served.
 kc apply -f "$root/crds/" >/dev/null &&
 	kc wait --for=condition=Established crd/rulesets.vigil.dev crd/sensorfleets.vigil.dev \
 		crd/sensornodes.vigil.dev --timeout=60s >/dev/null || { echo "e2e: CRDs not served"; exit 1; }
-cleanup() { [ $started = 1 ] && [ -z "${VIGIL_KEEP_CLUSTER:-}" ] && "$root/cluster/down.sh"; }
-trap cleanup EXIT
 
 failed=()
 n=0

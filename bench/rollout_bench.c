@@ -290,17 +290,7 @@ static size_t sim_reconcile(struct sim *s)
 		fprintf(stderr, "view failed\n");
 		exit(1);
 	}
-	struct rollout_input in = {.spec = &v.spec,
-				   .prev = v.has_prev ? &v.prev : NULL,
-				   .nodes = v.nodes,
-				   .n_nodes = v.n_nodes,
-				   .pods = v.pods,
-				   .n_pods = v.n_pods,
-				   .reports = v.reports,
-				   .n_reports = v.n_reports,
-				   .revisions = v.revisions,
-				   .n_revisions = v.n_revisions,
-				   .now_ms = s->now};
+	struct rollout_input in = fleet_view_input(&v, s->now);
 
 	if (rollout_step(s->tr, &in, &plan)) {
 		fprintf(stderr, "step failed\n");

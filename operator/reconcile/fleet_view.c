@@ -578,3 +578,18 @@ void fleet_trim_pod(void *ctx, json_t *obj)
 	keep_keys(json_object_get(obj, "spec"), spec);
 	trim_status(obj, true);
 }
+
+struct rollout_input fleet_view_input(const struct fleet_view *v, int64_t now_ms)
+{
+	return (struct rollout_input){.spec = &v->spec,
+				      .prev = v->has_prev ? &v->prev : NULL,
+				      .nodes = v->nodes,
+				      .n_nodes = v->n_nodes,
+				      .pods = v->pods,
+				      .n_pods = v->n_pods,
+				      .reports = v->reports,
+				      .n_reports = v->n_reports,
+				      .revisions = v->revisions,
+				      .n_revisions = v->n_revisions,
+				      .now_ms = now_ms};
+}

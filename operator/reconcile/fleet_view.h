@@ -68,6 +68,9 @@ int fleet_view_build(struct fleet_view *v, json_t *fleet, json_t *nodes, json_t 
 		     json_t *daemonsets, struct fleet_reports *reports,
 		     const struct rollout_status *prev);
 
+/* The rollout machine's input for this view at now_ms: every pointer borrowed from v. */
+struct rollout_input fleet_view_input(const struct fleet_view *v, int64_t now_ms);
+
 /* Frees what the view owns and zeroes it. NULL allowed. */
 void fleet_view_release(struct fleet_view *v);
 

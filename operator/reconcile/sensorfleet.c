@@ -521,17 +521,7 @@ static struct ctl_result reconcile(void *ctx, const char *key)
 		res = CTL_RESULT_RETRY;
 		goto out;
 	}
-	struct rollout_input in = {.spec = &v.spec,
-				   .prev = v.has_prev ? &v.prev : NULL,
-				   .nodes = v.nodes,
-				   .n_nodes = v.n_nodes,
-				   .pods = v.pods,
-				   .n_pods = v.n_pods,
-				   .reports = v.reports,
-				   .n_reports = v.n_reports,
-				   .revisions = v.revisions,
-				   .n_revisions = v.n_revisions,
-				   .now_ms = now};
+	struct rollout_input in = fleet_view_input(&v, now);
 
 	t0 = mono_s();
 	rc = rollout_step(st->tr, &in, &plan);

@@ -117,7 +117,7 @@ static void test_output_errors(void **state)
 					  "'x %proc.nme'", "'x %container.mount.dest'"};
 	static const char *const why[] = {
 	    "'%' must be followed by a field name", "'%' must be followed by a field name",
-	    "field requires an argument", "unknown field", "field requires an argument"};
+	    "field requires an argument", "unknown field 'proc.nme'", "field requires an argument"};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char *y = NULL;

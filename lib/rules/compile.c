@@ -995,8 +995,17 @@ static void compile_rule(struct cctx *c, const struct rules_rule_item *r, struct
 		if (err) {
 			struct rules_pos p = rules_text_pos(&r->output, epos);
 
-			snprintf(msg, sizeof(msg), "invalid output: %s at '%.40s'", why,
-				 cr->output + epos);
+			const char *t = cr->output + epos;
+			size_t tl;
+
+			t += *t == '%';
+			tl = strspn(t, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				       "0123456789._[]-/");
+			if (tl && tl <= 80) /* name the field, as condition errors do */
+				snprintf(msg, sizeof(msg), "invalid output: %s '%.*s'", why, (int)tl, t);
+			else
+				snprintf(msg, sizeof(msg), "invalid output: %s at '%.40s'", why,
+					 cr->output + epos);
 			report(c, RULES_SEV_ERROR, "rule", r->name, &p, msg);
 			return;
 		}

@@ -1002,7 +1002,8 @@ static void compile_rule(struct cctx *c, const struct rules_rule_item *r, struct
 			tl = strspn(t, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 				       "0123456789._[]-/");
 			if (tl && tl <= 80) /* name the field, as condition errors do */
-				snprintf(msg, sizeof(msg), "invalid output: %s '%.*s'", why, (int)tl, t);
+				snprintf(msg, sizeof(msg), "invalid output: %s '%.*s'", why,
+					 (int)tl, t);
 			else
 				snprintf(msg, sizeof(msg), "invalid output: %s at '%.40s'", why,
 					 cr->output + epos);

@@ -12,6 +12,11 @@ exec 9>"$VIGIL_CACHE/.build.lock"
 flock 9
 
 command -v go >/dev/null || { log "error: go not found; the upstream programs are built with Go"; exit 1; }
+gov=$(go env GOVERSION 2>/dev/null | sed 's/^go//')
+if [ "$(printf '%s\n' 1.24 "$gov" | sort -V | head -1)" != 1.24 ]; then
+	log "error: go $gov is too old: Kubernetes $K8S_VERSION needs Go 1.24 or newer (Debian 12's golang-go is 1.19)"
+	exit 1
+fi
 
 build_kubernetes() {
 	local want=(kube-apiserver kube-controller-manager kube-scheduler kubectl) missing=0 b

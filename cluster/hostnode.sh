@@ -86,7 +86,7 @@ start_sensor() {
 	cm=$(jq -r '[.spec.volumes // [] | .[] | select(.configMap) | .configMap.name][0] // "vigil-rules"' <<<"$pod")
 	echo "$ns $cm" >"$dir/configmap"
 	sync_configmap "$ns" "$cm" "$dir/rules"
-	local port=$((30000 + RANDOM % 20000))
+	local port=$((32000 + RANDOM % 700)) # below the ephemeral range
 	(
 		export NODE_NAME=$NODE POD_NAME=$name POD_NAMESPACE=$ns
 		while IFS='=' read -r k v; do export "$k=$v"; done < <(jq -r 'to_entries[] | "\(.key)=\(.value)"' <<<"$env_json")

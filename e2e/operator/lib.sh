@@ -19,7 +19,7 @@ done
 free_port() {
 	local p
 	while :; do
-		p=$((20000 + RANDOM % 30000))
+		p=$((27000 + RANDOM % 5000)) # below the ephemeral range, clear of the clusters
 		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo $p; return; }
 	done
 }

@@ -5,8 +5,8 @@ set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 
 st=$(mktemp -d /tmp/vigil-updown.XXXXXX)
-export VIGIL_CLUSTER_STATE=$st/cluster VIGIL_NODES=1 VIGIL_ETCD_PORT=33790 VIGIL_ETCD_PEER_PORT=33800 \
-	VIGIL_APISERVER_PORT=36443 VIGIL_KCM_PORT=36257 VIGIL_SCHED_PORT=36259 VIGIL_KWOK_PORT=36270
+export VIGIL_CLUSTER_STATE=$st/cluster VIGIL_NODES=1 VIGIL_ETCD_PORT=21790 VIGIL_ETCD_PEER_PORT=21800 \
+	VIGIL_APISERVER_PORT=21443 VIGIL_KCM_PORT=21257 VIGIL_SCHED_PORT=21259 VIGIL_KWOK_PORT=21270
 trap '"$E2E_ROOT/cluster/down.sh" >/dev/null 2>&1; rm -rf "$st"' EXIT
 
 "$E2E_ROOT/cluster/up.sh" 2>"$st/up.log" || { cat "$st/up.log"; fail "second cluster-up"; }

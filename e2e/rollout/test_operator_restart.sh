@@ -9,8 +9,12 @@ rl_fleet 1.0.0
 eventually 60 "install of 1.0.0 succeeded" rl_succeeded 1.0.0
 
 rl_fleet 1.1.0
-rl_updated_ge() { [ "$(rl_get '{.status.nodes.updated}')" -ge "$1" ] 2>/dev/null; }
-eventually 60 "two nodes updated" rl_updated_ge 2
+# (status.nodes.updated still counts the previous rollout until the operator took up the new spec)
+rl_updated_ge() {
+	[ "$(rl_get '{.status.targetVersion}')" = 1.1.0 ] &&
+		[ "$(rl_get '{.status.nodes.updated}')" -ge "$1" ] 2>/dev/null
+}
+eventually 60 "two nodes updated to 1.1.0" rl_updated_ge 2
 rl_op_kill KILL
 pass "operator killed mid-rollout ($(rl_get '{.status.nodes.updated}')/$RL_N updated)"
 rev=$(rl_rev 1.1.0)

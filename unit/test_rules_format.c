@@ -232,6 +232,18 @@ static void test_trace_roundtrip(void **state)
 	    rules_trace_parse_line("{\"evt.type\":\"connect\"}", &back, &storage, NULL, 0), 0);
 	assert_int_equal(back.type, RULES_EVT_connect);
 	free(storage);
+	/* a second evt.type inside fields would disagree with the type (fuzz finding) */
+	{
+		char err[128];
+
+		storage = NULL;
+		assert_int_equal(rules_trace_parse_line("{\"evt.type\":\"openat\",\"fields\":"
+							"{\"evt.type\":\"ope\"}}",
+							&back, &storage, err, sizeof(err)),
+				 -EINVAL);
+		assert_non_null(strstr(err, "'fields' must not hold 'evt.type'"));
+		free(storage);
+	}
 	rules_trace_reader_free(NULL);
 }
 

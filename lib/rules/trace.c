@@ -295,6 +295,13 @@ int rules_trace_parse_line(const char *line, struct rules_event *ev, void **stor
 	if (fields) {
 		KIDS(&doc, fields)
 		{
+			/* the event's type is the top-level "evt.type" only: a second one in fields
+			 * would silently disagree with the indexed type (found by fuzz_trace_line) */
+			if (strcmp(k->key, "evt.type") == 0) {
+				snprintf(errbuf, errlen,
+					 "'fields' must not hold 'evt.type' (it is the top-level key)");
+				goto out;
+			}
 			if (set_value(ev, &doc, k->key, k, errbuf, errlen))
 				goto out;
 		}

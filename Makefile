@@ -142,7 +142,7 @@ test:
 	@$(MAKE) --no-print-directory SAN=1 test-unit
 	@$(MAKE) --no-print-directory -j2 all $(UNIT_BINS)
 	@VALGRIND=1 ./unit/run.sh $(UNIT_BINS)
-	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(CI_FUZZ_SECONDS)
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(CI_FUZZ_SECONDS) FUZZ_FLAGS=-seed=1
 	@$(MAKE) --no-print-directory SAN=1 test-e2e
 
 cluster-build:
@@ -227,7 +227,7 @@ fuzz: $(patsubst %,$(FUZZ_B)/fuzz_%,$(FUZZ_TARGETS))
 		rm -rf $(FUZZ_B)/corpus-$$t && mkdir -p $(FUZZ_B)/corpus-$$t && \
 		cp fuzz/corpus/$$t/* $(FUZZ_B)/corpus-$$t/ && \
 		echo "fuzz: $$t for $(FUZZ_SECONDS)s" && \
-		$(FUZZ_B)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -timeout=10 \
+		$(FUZZ_B)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -timeout=10 $(FUZZ_FLAGS) \
 			-rss_limit_mb=2048 -artifact_prefix=$(FUZZ_B)/ -print_final_stats=1 \
 			$(FUZZ_B)/corpus-$$t 2>$(FUZZ_B)/fuzz_$$t.log || \
 			{ tail -40 $(FUZZ_B)/fuzz_$$t.log; exit 1; }; \
